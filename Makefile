@@ -1,0 +1,45 @@
+# Every target installs what it needs into .venv first, so a fresh clone needs
+# only Python 3.10+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EMULATOR_PORT ?= 8765
+DEMO_PORT ?= 8000
+
+.PHONY: help install demo test test-postgres test-all lint fmt docs benchmarks clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install the package with its dev tools
+
+demo: $(STAMP)  ## Run the example project against the Plaid emulator (SQLite, no credentials)
+	$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
+
+test: $(STAMP)  ## Run the whole test suite on SQLite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)  ## Run the whole test suite on PostgreSQL (DATABASE_URL, default local "test")
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff, and a check that migrations match the models
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/django-admin makemigrations django_plaid --check --dry-run --pythonpath .
+
+fmt: $(STAMP)  ## Format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: $(STAMP)  ## Build the MkDocs site into site/
+	$(BIN)/mkdocs build --strict
+
+clean:  ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

@@ -1,0 +1,1 @@
+"""Test helpers for projects that use dj-plaid: the emulator fixtures and webhook signing."""

@@ -1,0 +1,1 @@
+"""pytest plugin (entry point ``pytest11``): fixtures that start the Plaid emulator."""
