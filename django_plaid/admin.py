@@ -1,0 +1,164 @@
+"""Admin screens for support and operations staff.
+
+Mirrored Plaid data is read-only here (Plaid is its source of truth); the access token
+is never listed, shown or editable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .exceptions import PlaidAPIError
+from .models import Account, Item
+
+ACCOUNT_FIELDS = (
+    "account_id",
+    "name",
+    "official_name",
+    "mask",
+    "type",
+    "subtype",
+    "balance_available",
+    "balance_current",
+    "balance_limit",
+    "iso_currency_code",
+    "unofficial_currency_code",
+    "balances_updated_at",
+)
+
+
+class ReadOnlyMixin:
+    """Plaid's data is changed through Plaid, not typed in here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AccountInline(ReadOnlyMixin, admin.TabularInline):
+    """The Item's Accounts with their cached balances."""
+
+    model = Account
+    fields = ACCOUNT_FIELDS
+    readonly_fields = ACCOUNT_FIELDS
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+def _owner_search_fields() -> tuple[str, ...]:
+    user_model = get_user_model()
+    fields = [f"owner__{user_model.USERNAME_FIELD}"]
+    email_field = getattr(user_model, "EMAIL_FIELD", None)
+    if email_field and email_field != user_model.USERNAME_FIELD:
+        fields.append(f"owner__{email_field}")
+    return ("=item_id", *fields)
+
+
+@admin.register(Item)
+class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Items: who owns them, where, and whether they work."""
+
+    list_display = (
+        "__str__",
+        "owner",
+        "institution_name",
+        "status",
+        "error_code",
+        "account_count",
+        "environment",
+        "created_at",
+    )
+    list_filter = ("status", "institution_name", "environment", "error_code")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "item_id",
+        "owner",
+        "environment",
+        "institution_id",
+        "institution_name",
+        "products",
+        "available_products",
+        "status",
+        "error_type",
+        "error_code",
+        "error",
+        "consent_expiration_time",
+        "webhook",
+        "link_session_id",
+        "created_at",
+        "updated_at",
+        "raw",
+    )
+    fields = readonly_fields
+    inlines = (AccountInline,)
+    actions = ("remove_at_plaid",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return _owner_search_fields()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
+        return super().get_queryset(request).annotate(_account_count=Count("accounts"))
+
+    @admin.display(description=_("accounts"), ordering="_account_count")
+    def account_count(self, item: Item) -> int:
+        return getattr(item, "_account_count", 0)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting here would leave the Item billing at Plaid: use the action instead.
+        return False
+
+    @admin.action(
+        description=_("Remove selected Items at Plaid (and delete their data)"),
+        permissions=["remove"],
+    )
+    def remove_at_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        removed = 0
+        for item in queryset:
+            try:
+                services.remove_item(item)
+            except PlaidAPIError as e:
+                self.message_user(
+                    request,
+                    _("Could not remove %(item)s: %(code)s") % {"item": item, "code": e.error_code},
+                    messages.ERROR,
+                )
+            else:
+                removed += 1
+        if removed:
+            self.message_user(
+                request,
+                ngettext("Removed %d Item at Plaid.", "Removed %d Items at Plaid.", removed)
+                % removed,
+                messages.SUCCESS,
+            )
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Accounts and their cached balances."""
+
+    list_display = ("__str__", "item", "type", "subtype", "balance_current", "balances_updated_at")
+    list_filter = ("type", "subtype", "item__institution_name")
+    list_select_related = ("item",)
+    search_fields = ("=account_id", "name", "official_name", "=item__item_id")
+    readonly_fields = ("item", *ACCOUNT_FIELDS, "raw", "created_at", "updated_at")
+    fields = readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

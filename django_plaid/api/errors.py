@@ -1,0 +1,78 @@
+"""How Plaid's errors look to API clients: Plaid's fields, a fitting HTTP status."""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.response import Response
+
+from ..exceptions import (
+    DuplicateItemError,
+    PlaidAPIError,
+    PlaidConfigurationError,
+    PlaidConnectionError,
+    PlaidTimeoutError,
+)
+
+#: Codes the person at the app can act on (relink, try another token): the caller's 4xx.
+CLIENT_ERROR_CODES = frozenset(
+    {
+        "INVALID_PUBLIC_TOKEN",
+        "INVALID_LINK_TOKEN",
+        "INVALID_INSTITUTION",
+        "INVALID_PRODUCT",
+        "PRODUCTS_NOT_SUPPORTED",
+        "NO_ACCOUNTS",
+    }
+)
+
+
+def status_for(error: PlaidAPIError) -> int:
+    """The HTTP status dj-plaid answers for a Plaid error."""
+    if isinstance(error, PlaidTimeoutError):
+        return status.HTTP_504_GATEWAY_TIMEOUT
+    if isinstance(error, PlaidConnectionError):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    if error.error_code in CLIENT_ERROR_CODES or error.error_type == "ITEM_ERROR":
+        return status.HTTP_400_BAD_REQUEST
+    if error.error_type == "RATE_LIMIT_EXCEEDED":
+        return status.HTTP_429_TOO_MANY_REQUESTS
+    if error.error_type == "INSTITUTION_ERROR" or error.error_code == "PLANNED_MAINTENANCE":
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    # Plaid's 5xx, and errors in this server's own requests or keys: the caller
+    # cannot fix those, so they are a bad gateway, not the caller's 400.
+    return status.HTTP_502_BAD_GATEWAY
+
+
+def plaid_error_response(error: PlaidAPIError | PlaidConfigurationError) -> Response:
+    """A JSON response with Plaid's error fields."""
+    if isinstance(error, PlaidConfigurationError):
+        # The server's configuration is at fault; its details belong in `manage.py check`.
+        body = {
+            "error_type": "API_ERROR",
+            "error_code": "PLAID_NOT_CONFIGURED",
+            "error_message": "Plaid is not configured on this server.",
+            "display_message": None,
+            "request_id": None,
+        }
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    body = {
+        "error_type": error.error_type,
+        "error_code": error.error_code,
+        "error_message": error.error_message,
+        "display_message": error.display_message,
+        "request_id": error.request_id,
+    }
+    return Response(body, status=status_for(error))
+
+
+def duplicate_item_response(error: DuplicateItemError) -> Response:
+    """409: the user already linked this institution with these accounts."""
+    body = {
+        "error_type": "INVALID_INPUT",
+        "error_code": "DUPLICATE_ITEM",
+        "error_message": "This bank login is already linked.",
+        "display_message": "You have already linked these accounts.",
+        "request_id": None,
+        "item_id": error.existing_item_id,
+    }
+    return Response(body, status=status.HTTP_409_CONFLICT)

@@ -1,0 +1,132 @@
+"""Serializers of the REST API: what clients send and what they get back.
+
+No serializer has a field for the access token: it cannot leak by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ..models import Account, Item
+
+
+class LinkTokenRequestSerializer(serializers.Serializer):
+    """Body of ``POST link-token/``: empty for a new Item, ``item_id`` for update mode."""
+
+    item_id = serializers.CharField(required=False, max_length=100)
+    platform = serializers.ChoiceField(
+        choices=["web", "ios", "android"], required=False, default="web"
+    )
+
+
+class LinkTokenSerializer(serializers.Serializer):
+    """Answer of ``POST link-token/``."""
+
+    link_token = serializers.CharField()
+    expiration = serializers.CharField()
+
+
+class _InstitutionSerializer(serializers.Serializer):
+    institution_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    name = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class ExchangeSerializer(serializers.Serializer):
+    """Body of ``POST exchange/``: Link's ``onSuccess`` public token and metadata.
+
+    Accepts the web SDK's snake_case and the mobile SDKs' camelCase spellings.
+    """
+
+    public_token = serializers.CharField(max_length=200, required=False)
+    publicToken = serializers.CharField(max_length=200, required=False)
+    metadata = serializers.DictField(required=False, default=dict)
+
+    def validate_metadata(self, value: dict[str, Any]) -> dict[str, Any]:
+        institution = value.get("institution")
+        if institution is not None:
+            check = _InstitutionSerializer(data=institution)
+            if not isinstance(institution, dict) or not check.is_valid():
+                raise serializers.ValidationError(
+                    {"institution": "Expected an object with institution_id and name."}
+                )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        token = attrs.get("public_token") or attrs.get("publicToken")
+        if not token:
+            raise serializers.ValidationError({"public_token": ["This field is required."]})
+        return {"public_token": token, "metadata": attrs.get("metadata") or {}}
+
+
+#: The keys of an Item's ``error`` object in the API (Plaid's names).
+ITEM_ERROR_FIELDS = ("error_type", "error_code", "error_message", "display_message", "request_id")
+
+
+class BalancesSerializer(serializers.Serializer):
+    """An Account's cached balances, in Plaid's shape."""
+
+    available = serializers.DecimalField(
+        source="balance_available", max_digits=28, decimal_places=10, coerce_to_string=False
+    )
+    current = serializers.DecimalField(
+        source="balance_current", max_digits=28, decimal_places=10, coerce_to_string=False
+    )
+    limit = serializers.DecimalField(
+        source="balance_limit", max_digits=28, decimal_places=10, coerce_to_string=False
+    )
+    iso_currency_code = serializers.CharField(allow_null=True)
+    unofficial_currency_code = serializers.CharField(allow_null=True)
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    """An Account with its cached balances (``balances_updated_at`` tells their age)."""
+
+    item_id = serializers.CharField(source="item.item_id", read_only=True)
+    balances = BalancesSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Account
+        fields = (
+            "account_id",
+            "item_id",
+            "name",
+            "official_name",
+            "mask",
+            "type",
+            "subtype",
+            "balances",
+            "balances_updated_at",
+        )
+        read_only_fields = fields
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    """An Item with its status, error (``null`` while healthy) and Accounts."""
+
+    error = serializers.SerializerMethodField()
+    accounts = AccountSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Item
+        fields = (
+            "item_id",
+            "institution_id",
+            "institution_name",
+            "environment",
+            "products",
+            "status",
+            "error",
+            "consent_expiration_time",
+            "created_at",
+            "updated_at",
+            "accounts",
+        )
+        read_only_fields = fields
+
+    def get_error(self, item: Item) -> dict[str, Any] | None:
+        if not item.error:
+            return None
+        return {field: item.error.get(field) for field in ITEM_ERROR_FIELDS}

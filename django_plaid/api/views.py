@@ -1,0 +1,121 @@
+"""REST endpoints for mobile and web apps.
+
+They work with whatever authentication the host project configures for DRF. Every
+queryset is filtered by owner, so another user's ids answer 404, never 403. Plaid's
+errors answer a JSON body with Plaid's fields and a fitting status, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services
+from ..exceptions import DuplicateItemError, PlaidAPIError, PlaidConfigurationError
+from ..models import Account, Item
+from .errors import duplicate_item_response, plaid_error_response
+from .serializers import (
+    AccountSerializer,
+    ExchangeSerializer,
+    ItemSerializer,
+    LinkTokenRequestSerializer,
+    LinkTokenSerializer,
+)
+
+
+class PlaidErrorsMixin:
+    """Answers Plaid's errors as clean JSON with a fitting status, never a 500."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, (PlaidAPIError, PlaidConfigurationError)):
+            return plaid_error_response(exc)
+        if isinstance(exc, DuplicateItemError):
+            return duplicate_item_response(exc)
+        return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
+
+
+class PlaidAPIView(PlaidErrorsMixin, APIView):
+    """Base of dj-plaid's plain views: authenticated users only."""
+
+    permission_classes = (permissions.IsAuthenticated,)
+
+
+class LinkTokenView(PlaidAPIView):
+    """``POST link-token/``: a Link token for a new Item, or update mode with ``item_id``."""
+
+    def post(self, request: Request) -> Response:
+        body = LinkTokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = None
+        if body.validated_data.get("item_id"):
+            item = get_object_or_404(
+                Item.objects.for_owner(request.user), item_id=body.validated_data["item_id"]
+            )
+        token = services.create_link_token(
+            request.user, item=item, platform=body.validated_data["platform"]
+        )
+        return Response(LinkTokenSerializer(token).data)
+
+
+def _items(user: Any) -> QuerySet[Item]:
+    accounts = Account.objects.select_related("item").order_by("name", "id")
+    return Item.objects.for_owner(user).prefetch_related(Prefetch("accounts", queryset=accounts))
+
+
+class ExchangeView(PlaidAPIView):
+    """``POST exchange/``: exchange Link's public token; 201 with the Item and its Accounts."""
+
+    def post(self, request: Request) -> Response:
+        body = ExchangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = services.exchange_public_token(
+            request.user,
+            body.validated_data["public_token"],
+            body.validated_data["metadata"],
+            request=request,
+        )
+        item = _items(request.user).get(pk=item.pk)
+        return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class ItemViewSet(
+    PlaidErrorsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """``items/``: the user's Items; ``DELETE`` removes one at Plaid and here."""
+
+    serializer_class = ItemSerializer
+    permission_classes = (permissions.IsAuthenticated,)
+    lookup_field = "item_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[Item]:
+        return _items(self.request.user)
+
+    def perform_destroy(self, instance: Item) -> None:
+        services.remove_item(instance)
+
+
+class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``accounts/``: the user's Accounts with cached balances (``?item_id=`` filters)."""
+
+    serializer_class = AccountSerializer
+    permission_classes = (permissions.IsAuthenticated,)
+    lookup_field = "account_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[Account]:
+        queryset = Account.objects.for_owner(self.request.user).select_related("item")
+        item_id = self.request.query_params.get("item_id")
+        if item_id:
+            queryset = queryset.filter(item__item_id=item_id)
+        return queryset.order_by("item__created_at", "name", "id")

@@ -1,0 +1,253 @@
+"""System checks: every misconfiguration of dj-plaid, with a stable id and a hint.
+
+| id | what |
+|---|---|
+| ``django_plaid.E001`` | ``PLAID`` is not a dict |
+| ``django_plaid.E002`` | ``CLIENT_ID`` or ``SECRET`` missing |
+| ``django_plaid.E003`` | unknown key in ``PLAID`` (a typo) |
+| ``django_plaid.E004`` | unknown ``ENVIRONMENT`` (``"development"`` is retired) |
+| ``django_plaid.E005`` | ``PRODUCTS`` not a non-empty list of Plaid product names |
+| ``django_plaid.E006`` | ``FIELD_ENCRYPTION_KEY`` missing or not a Fernet key |
+| ``django_plaid.E007`` | ``HOST`` set together with ``ENVIRONMENT="production"`` |
+| ``django_plaid.E008`` | a key has the wrong type or shape |
+| ``django_plaid.E009`` | ``CLIENT_NAME`` empty |
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+
+from .conf import DEFAULTS, ENVIRONMENTS, RETIRED_ENVIRONMENTS, plaid_settings
+from .exceptions import PlaidConfigurationError
+from .fields import build_crypter
+
+#: Products a Link token may ask for (plaid-python's ``Products``, less ``balance``,
+#: which Plaid rejects in ``products`` because every Item has it).
+LINK_PRODUCTS = frozenset(
+    {
+        "assets",
+        "auth",
+        "beacon",
+        "credit_details",
+        "employment",
+        "identity",
+        "identity_verification",
+        "income",
+        "income_verification",
+        "investments",
+        "investments_auth",
+        "liabilities",
+        "payment_initiation",
+        "recurring_transactions",
+        "signal",
+        "standing_orders",
+        "statements",
+        "transactions",
+        "transactions_refresh",
+        "transfer",
+    }
+)
+
+_HINT_GENERATE_KEY = (
+    'Generate one with `python -c "from cryptography.fernet import Fernet; '
+    'print(Fernet.generate_key().decode())"` and keep it out of version control.'
+)
+
+
+@register(Tags.security, "django_plaid")
+def check_plaid_settings(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Validate the ``PLAID`` setting."""
+    raw = getattr(settings, "PLAID", None)
+    if not isinstance(raw, dict):
+        return [
+            Error(
+                "The PLAID setting is missing or is not a dict.",
+                hint='Add PLAID = {"CLIENT_ID": ..., "SECRET": ..., "ENVIRONMENT": "sandbox"} '
+                "to your settings.",
+                id="django_plaid.E001",
+            )
+        ]
+    errors: list[CheckMessage] = []
+    errors += _check_credentials()
+    errors += _check_unknown_keys(raw)
+    errors += _check_environment()
+    errors += _check_products()
+    errors += _check_shapes()
+    return errors
+
+
+def _check_credentials() -> list[CheckMessage]:
+    missing = [key for key in ("CLIENT_ID", "SECRET") if not getattr(plaid_settings, key)]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"PLAID[{missing[0]!r}] is not set."
+            if len(missing) == 1
+            else 'PLAID["CLIENT_ID"] and PLAID["SECRET"] are not set.',
+            hint="Copy them from the Plaid dashboard (Team settings > Keys), preferably "
+            "from environment variables. For offline work, run the emulator "
+            "(python -m django_plaid.emulator) and set HOST to its URL.",
+            id="django_plaid.E002",
+        )
+    ]
+
+
+def _check_unknown_keys(raw: dict[str, Any]) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for key in raw:
+        if key in DEFAULTS:
+            continue
+        close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
+        hint = (
+            f"Did you mean {close[0]!r}?" if close else ("Known keys: " + ", ".join(DEFAULTS) + ".")
+        )
+        errors.append(Error(f"Unknown key {key!r} in PLAID.", hint=hint, id="django_plaid.E003"))
+    return errors
+
+
+def _check_environment() -> list[CheckMessage]:
+    environment = plaid_settings.ENVIRONMENT
+    errors: list[CheckMessage] = []
+    if environment in RETIRED_ENVIRONMENTS:
+        errors.append(
+            Error(
+                f'PLAID["ENVIRONMENT"] is {environment!r}, which Plaid retired.',
+                hint=RETIRED_ENVIRONMENTS[environment],
+                id="django_plaid.E004",
+            )
+        )
+    elif environment not in ENVIRONMENTS:
+        errors.append(
+            Error(
+                f'PLAID["ENVIRONMENT"] is {environment!r}.',
+                hint='Use "sandbox" or "production".',
+                id="django_plaid.E004",
+            )
+        )
+    if environment == "production" and plaid_settings.HOST:
+        errors.append(
+            Error(
+                'PLAID["HOST"] is set while PLAID["ENVIRONMENT"] is "production".',
+                hint="HOST points dj-plaid at an emulator or proxy; production traffic must "
+                "go to Plaid. Remove HOST, or use the sandbox environment.",
+                id="django_plaid.E007",
+            )
+        )
+    return errors
+
+
+def _check_products() -> list[CheckMessage]:
+    products = plaid_settings.PRODUCTS
+    if (
+        not isinstance(products, (list, tuple))
+        or not products
+        or not all(isinstance(p, str) for p in products)
+    ):
+        return [
+            Error(
+                'PLAID["PRODUCTS"] must be a non-empty list of product names.',
+                hint='For example ["transactions"] or ["auth", "transactions"].',
+                id="django_plaid.E005",
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for product in products:
+        if product in LINK_PRODUCTS:
+            continue
+        if product == "balance":
+            hint = 'Remove "balance": every Item has it, and Plaid rejects it in products.'
+        else:
+            close = difflib.get_close_matches(product, LINK_PRODUCTS, n=1)
+            hint = (
+                f"Did you mean {close[0]!r}?"
+                if close
+                else ("Known products: " + ", ".join(sorted(LINK_PRODUCTS)) + ".")
+            )
+        errors.append(
+            Error(
+                f'Unknown product {product!r} in PLAID["PRODUCTS"].',
+                hint=hint,
+                id="django_plaid.E005",
+            )
+        )
+    return errors
+
+
+def _is_str_list(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, str) and v for v in value)
+    )
+
+
+def _type_name(key: str) -> str:
+    return type(getattr(plaid_settings, key)).__name__
+
+
+def _check_shapes() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+
+    def wrong(key: str, expected: str) -> None:
+        errors.append(
+            Error(
+                f'PLAID["{key}"] must be {expected}; got {_type_name(key)}.',
+                hint=f"See the settings reference for {key}.",
+                id="django_plaid.E008",
+            )
+        )
+
+    if not _is_str_list(plaid_settings.COUNTRY_CODES):
+        wrong("COUNTRY_CODES", 'a non-empty list of ISO country codes such as ["US"]')
+    if not isinstance(plaid_settings.LANGUAGE, str) or not plaid_settings.LANGUAGE:
+        wrong("LANGUAGE", 'a language code such as "en"')
+    timeout = plaid_settings.REQUEST_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        wrong("REQUEST_TIMEOUT", "a positive number of seconds")
+    for key in ("HOST", "WEBHOOK_URL", "REDIRECT_URI"):
+        value = getattr(plaid_settings, key)
+        if value is not None and not (
+            isinstance(value, str) and value.startswith(("http://", "https://"))
+        ):
+            wrong(key, "None or an absolute http(s) URL")
+    if plaid_settings.ANDROID_PACKAGE_NAME is not None and not isinstance(
+        plaid_settings.ANDROID_PACKAGE_NAME, str
+    ):
+        wrong("ANDROID_PACKAGE_NAME", "None or a package name string")
+    name = plaid_settings.CLIENT_NAME
+    if not isinstance(name, str) or not name.strip():
+        errors.append(
+            Error(
+                'PLAID["CLIENT_NAME"] is empty.',
+                hint="Plaid requires the app name that Link shows to the user "
+                "(30 characters at most).",
+                id="django_plaid.E009",
+            )
+        )
+    return errors
+
+
+@register(Tags.security, "django_plaid")
+def check_encryption_key(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``FIELD_ENCRYPTION_KEY`` encrypts access tokens at rest: it must be a Fernet key."""
+    try:
+        build_crypter(getattr(settings, "FIELD_ENCRYPTION_KEY", None))
+    except PlaidConfigurationError as e:
+        return [
+            Error(
+                str(e).split(";")[0].split(": ")[0] + ".",
+                hint=_HINT_GENERATE_KEY,
+                id="django_plaid.E006",
+            )
+        ]
+    return []

@@ -1,0 +1,91 @@
+"""The ``PLAID`` setting: defaults, and ``plaid_settings``, the one lazy accessor.
+
+Every part of dj-plaid reads configuration as ``plaid_settings.KEY``; nothing else
+reads ``django.conf.settings.PLAID``. Values are read at call time and the cache is
+dropped whenever Django's ``setting_changed`` fires, so ``override_settings(PLAID=...)``
+takes effect at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+#: Every key of the ``PLAID`` dict and its default, in the order of docs/settings.md.
+DEFAULTS: dict[str, Any] = {
+    # Credentials (required).
+    "CLIENT_ID": None,
+    "SECRET": None,
+    # Where Plaid is.
+    "ENVIRONMENT": "sandbox",
+    "HOST": None,
+    "REQUEST_TIMEOUT": 30.0,
+    # Link.
+    "CLIENT_NAME": "",
+    "PRODUCTS": ["transactions"],
+    "COUNTRY_CODES": ["US"],
+    "LANGUAGE": "en",
+    "WEBHOOK_URL": None,
+    "REDIRECT_URI": None,
+    "ANDROID_PACKAGE_NAME": None,
+}
+
+#: Plaid's environments and their hosts (plaid-python's ``plaid.Environment``).
+ENVIRONMENTS: dict[str, str] = {
+    "sandbox": "https://sandbox.plaid.com",
+    "production": "https://production.plaid.com",
+}
+
+#: Keys that existed in Plaid's own vocabulary but are gone, with what to do instead.
+RETIRED_ENVIRONMENTS: dict[str, str] = {
+    "development": (
+        'Plaid retired the "development" environment in 2024: use "sandbox" for test '
+        'data or "production" (free for a limited number of Items) for real banks.'
+    ),
+}
+
+
+class PlaidSettings:
+    """Attribute access to the ``PLAID`` dict, falling back to ``DEFAULTS``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        """The host project's ``PLAID`` dict as given (empty when unset or not a dict)."""
+        value = getattr(settings, "PLAID", None)
+        return value if isinstance(value, dict) else {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid PLAID setting: {name!r}")
+        cache = self.__dict__["_cache"]
+        if name not in cache:
+            cache[name] = self.user_settings.get(name, DEFAULTS[name])
+        return cache[name]
+
+    @property
+    def base_url(self) -> str:
+        """The Plaid base URL requests go to: ``HOST`` if set, else the environment's."""
+        host = self.HOST
+        if host:
+            return str(host).rstrip("/")
+        return ENVIRONMENTS.get(self.ENVIRONMENT, ENVIRONMENTS["sandbox"])
+
+    def reload(self) -> None:
+        """Forget cached values (called when ``settings.PLAID`` changes)."""
+        self._cache.clear()
+
+
+plaid_settings = PlaidSettings()
+
+
+def _reload_plaid_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PLAID":
+        plaid_settings.reload()
+
+
+setting_changed.connect(_reload_plaid_settings)

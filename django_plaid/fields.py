@@ -1,0 +1,84 @@
+"""Model fields that keep secrets (access tokens) encrypted at rest.
+
+The ciphertext is a Fernet token under ``settings.FIELD_ENCRYPTION_KEY`` (one key, or a
+list with the newest first for rotation: ``MultiFernet``), the same setting and format as
+django-encrypted-model-fields, so data written by either can be read by the other.
+
+Unlike that package, the key is read lazily (importing the models never needs it, so
+a missing key is reported by a system check with a hint instead of an import error),
+``override_settings`` is honoured, and a value that cannot be decrypted raises instead of
+silently handing the ciphertext back as if it were the token.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import models
+
+from .exceptions import PlaidConfigurationError
+
+_lock = threading.Lock()
+_crypter: MultiFernet | None = None
+
+
+def get_crypter() -> MultiFernet:
+    """The ``MultiFernet`` built from ``settings.FIELD_ENCRYPTION_KEY``."""
+    global _crypter
+    with _lock:
+        if _crypter is None:
+            _crypter = build_crypter(getattr(settings, "FIELD_ENCRYPTION_KEY", None))
+        return _crypter
+
+
+def build_crypter(configured: Any) -> MultiFernet:
+    """Validate a ``FIELD_ENCRYPTION_KEY`` value and build its ``MultiFernet``."""
+    if not configured:
+        raise PlaidConfigurationError(
+            "settings.FIELD_ENCRYPTION_KEY must be set to store Plaid access tokens; "
+            "make one with `python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`."
+        )
+    keys = configured if isinstance(configured, (list, tuple)) else [configured]
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except (ValueError, TypeError) as e:
+        raise PlaidConfigurationError(
+            "settings.FIELD_ENCRYPTION_KEY must be a url-safe base64 Fernet key "
+            f"(32 bytes), or a list of them: {type(e).__name__}"
+        ) from None
+
+
+def _reset_crypter(*, setting: str, **kwargs: Any) -> None:
+    global _crypter
+    if setting == "FIELD_ENCRYPTION_KEY":
+        with _lock:
+            _crypter = None
+
+
+setting_changed.connect(_reset_crypter)
+
+
+class EncryptedTextField(models.TextField):
+    """A ``TextField`` stored as Fernet ciphertext and decrypted on load."""
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        value = super().get_db_prep_save(value, connection)
+        if value is None or value == "":
+            return value
+        return get_crypter().encrypt(str(value).encode("utf-8")).decode("ascii")
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return value
+        try:
+            return get_crypter().decrypt(value.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeError):
+            raise PlaidConfigurationError(
+                f"Could not decrypt {self.model.__name__}.{self.name}: "
+                "settings.FIELD_ENCRYPTION_KEY does not hold the key it was written with."
+            ) from None

@@ -1,0 +1,289 @@
+"""The flows of dj-plaid, in one place.
+
+Views, tasks, admin actions and management commands are thin callers of these
+functions. Only this module (through :func:`~django_plaid.client.get_client`) asks Plaid
+for anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import signals
+from .client import get_client
+from .conf import plaid_settings
+from .exceptions import DuplicateItemError, PlaidAPIError
+from .models import Account, Item, ItemStatus
+
+logger = logging.getLogger("django_plaid")
+
+#: Error codes that mean the Item no longer exists at Plaid.
+ITEM_GONE_CODES = frozenset({"ITEM_NOT_FOUND", "INVALID_ACCESS_TOKEN"})
+
+
+# -- Link ---------------------------------------------------------------------------
+
+
+def link_token_request(
+    user: Any, *, item: Item | None = None, platform: str = "web"
+) -> dict[str, Any]:
+    """The body of ``/link/token/create`` for ``user`` (update mode when ``item`` is given)."""
+    body: dict[str, Any] = {
+        "client_name": plaid_settings.CLIENT_NAME,
+        "language": plaid_settings.LANGUAGE,
+        "country_codes": list(plaid_settings.COUNTRY_CODES),
+        "user": {"client_user_id": str(user.pk)},
+    }
+    if item is None:
+        body["products"] = list(plaid_settings.PRODUCTS)
+        if plaid_settings.WEBHOOK_URL:
+            # Plaid ignores `webhook` in update mode; /item/webhook/update changes it.
+            body["webhook"] = plaid_settings.WEBHOOK_URL
+    else:
+        body["access_token"] = item.access_token
+    # Plaid takes one of the two: the Android package name for Android apps, the
+    # redirect URI (OAuth) for web and iOS.
+    if platform == "android" and plaid_settings.ANDROID_PACKAGE_NAME:
+        body["android_package_name"] = plaid_settings.ANDROID_PACKAGE_NAME
+    elif plaid_settings.REDIRECT_URI:
+        body["redirect_uri"] = plaid_settings.REDIRECT_URI
+    return body
+
+
+def create_link_token(
+    user: Any, *, item: Item | None = None, platform: str = "web"
+) -> dict[str, Any]:
+    """Create a Link token for ``user``: ``{"link_token", "expiration"}``.
+
+    With ``item``, the token opens Link in update mode for that Item.
+    """
+    response = get_client().call(
+        "link_token_create", **link_token_request(user, item=item, platform=platform)
+    )
+    return {"link_token": response["link_token"], "expiration": response["expiration"]}
+
+
+# -- Exchange -------------------------------------------------------------------------
+
+
+def exchange_public_token(
+    user: Any,
+    public_token: str,
+    metadata: dict[str, Any] | None = None,
+    *,
+    request: Any = None,
+) -> Item:
+    """Exchange a Link public token, store the Item and its Accounts, and return the Item.
+
+    Raises :class:`~django_plaid.exceptions.DuplicateItemError` (after removing the new
+    Item at Plaid) when ``user`` already has an Item at the same institution with the
+    same accounts.
+    """
+    metadata = metadata or {}
+    client = get_client()
+    exchanged = client.call("item_public_token_exchange", public_token=public_token)
+    access_token = exchanged["access_token"]
+    institution = metadata.get("institution") or {}
+
+    # The access token is stored before anything else can fail: it is the only way
+    # to reach (or remove) this Item at Plaid again.
+    item = Item.objects.create(
+        owner=user,
+        item_id=exchanged["item_id"],
+        access_token=access_token,
+        environment=plaid_settings.ENVIRONMENT,
+        institution_id=str(institution.get("institution_id") or institution.get("id") or ""),
+        institution_name=str(institution.get("name") or ""),
+        link_session_id=str(metadata.get("link_session_id") or metadata.get("linkSessionId") or "")[
+            :100
+        ],
+    )
+    try:
+        fetched = client.call("accounts_get", access_token=access_token)
+    except PlaidAPIError:
+        # The Item is kept; its Accounts are fetched again in the background.
+        logger.warning("Item %s linked, but /accounts/get failed; retrying later", item.item_id)
+        from .tasks import refresh_accounts
+
+        transaction.on_commit(lambda: refresh_accounts.delay(item.pk))
+    else:
+        try:
+            with transaction.atomic():
+                _lock_owner(user)
+                apply_item(item, fetched["item"])
+                duplicate = find_duplicate(item, fetched["accounts"])
+                if duplicate is not None:
+                    raise DuplicateItemError(duplicate.item_id)
+                item.save()
+                upsert_accounts(item, fetched["accounts"])
+        except DuplicateItemError:
+            _discard(item, reason="duplicate")
+            raise
+    transaction.on_commit(lambda: signals.item_linked.send(sender=Item, item=item, request=request))
+    return item
+
+
+def _lock_owner(user: Any) -> None:
+    # Serializes exchanges per user, so two taps on "link" cannot both pass the
+    # duplicate check (a no-op on SQLite, whose writes are serialized anyway).
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def find_duplicate(item: Item, accounts: Iterable[dict[str, Any]]) -> Item | None:
+    """Another Item of the same owner at the same institution with the same accounts."""
+    if not item.institution_id:
+        return None
+    wanted = {(a.get("name"), a.get("mask")) for a in accounts}
+    candidates = (
+        Item.objects.filter(owner_id=item.owner_id, institution_id=item.institution_id)
+        .exclude(pk=item.pk)
+        .prefetch_related("accounts")
+    )
+    for candidate in candidates:
+        if {(a.name, a.mask) for a in candidate.accounts.all()} == wanted:
+            return candidate
+    return None
+
+
+def _discard(item: Item, *, reason: str) -> None:
+    """Remove a just-created Item at Plaid and here (best effort at Plaid)."""
+    try:
+        get_client().call("item_remove", access_token=item.access_token)
+    except PlaidAPIError as e:
+        logger.error(
+            "Could not remove %s Item %s at Plaid (%s); remove it from the Plaid dashboard",
+            reason,
+            item.item_id,
+            e.error_code,
+        )
+    item.delete()
+
+
+# -- Items and accounts -----------------------------------------------------------------
+
+
+def status_for_error(error: dict[str, Any] | None) -> str:
+    """The Item status that Plaid's error object implies."""
+    if not error:
+        return ItemStatus.HEALTHY
+    if error.get("error_code") == "ITEM_LOGIN_REQUIRED":
+        return ItemStatus.LOGIN_REQUIRED
+    return ItemStatus.ERROR
+
+
+def apply_item(item: Item, data: dict[str, Any]) -> None:
+    """Copy Plaid's Item object onto ``item`` (not saved)."""
+    item.raw = data
+    item.institution_id = data.get("institution_id") or item.institution_id
+    item.institution_name = data.get("institution_name") or item.institution_name
+    item.products = list(data.get("billed_products") or data.get("products") or [])
+    item.available_products = list(data.get("available_products") or [])
+    item.webhook = data.get("webhook") or ""
+    consent = data.get("consent_expiration_time")
+    item.consent_expiration_time = parse_datetime(consent) if consent else None
+    item.set_error(data.get("error"))
+    item.status = status_for_error(data.get("error"))
+
+
+def _money(value: Any) -> Decimal | None:
+    # Through str(): Decimal(0.1) would carry the float's binary noise.
+    return None if value is None else Decimal(str(value))
+
+
+def upsert_accounts(
+    item: Item, accounts: Iterable[dict[str, Any]], *, prune: bool = True
+) -> list[Account]:
+    """Store Plaid's account objects for ``item`` in one bulk upsert.
+
+    With ``prune``, accounts that Plaid no longer returns for the Item (de-selected in
+    update mode, closed) are deleted.
+    """
+    now = timezone.now()
+    rows = []
+    for data in accounts:
+        balances = data.get("balances") or {}
+        rows.append(
+            Account(
+                item=item,
+                account_id=data["account_id"],
+                persistent_account_id=data.get("persistent_account_id") or "",
+                name=data.get("name") or "",
+                official_name=data.get("official_name"),
+                mask=data.get("mask"),
+                type=data.get("type") or "",
+                subtype=data.get("subtype"),
+                balance_available=_money(balances.get("available")),
+                balance_current=_money(balances.get("current")),
+                balance_limit=_money(balances.get("limit")),
+                iso_currency_code=balances.get("iso_currency_code"),
+                unofficial_currency_code=balances.get("unofficial_currency_code"),
+                balances_updated_at=now,
+                raw=data,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    with transaction.atomic():
+        if rows:
+            Account.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["account_id"],
+                update_fields=[
+                    "item",
+                    "persistent_account_id",
+                    "name",
+                    "official_name",
+                    "mask",
+                    "type",
+                    "subtype",
+                    "balance_available",
+                    "balance_current",
+                    "balance_limit",
+                    "iso_currency_code",
+                    "unofficial_currency_code",
+                    "balances_updated_at",
+                    "raw",
+                    "updated_at",
+                ],
+            )
+        if prune:
+            item.accounts.exclude(account_id__in=[r.account_id for r in rows]).delete()
+    return rows
+
+
+def refresh_accounts(item: Item) -> Item:
+    """Fetch ``/accounts/get`` for ``item`` and store the Item and its Accounts."""
+    fetched = get_client().call("accounts_get", access_token=item.access_token)
+    with transaction.atomic():
+        apply_item(item, fetched["item"])
+        item.save()
+        upsert_accounts(item, fetched["accounts"])
+    return item
+
+
+# -- Removal ------------------------------------------------------------------------------
+
+
+def remove_item(item: Item) -> None:
+    """Remove ``item`` at Plaid (which stops billing), then delete it and its data here."""
+    try:
+        get_client().call("item_remove", access_token=item.access_token)
+    except PlaidAPIError as e:
+        if e.error_code not in ITEM_GONE_CODES:
+            raise
+        logger.info("Item %s was already gone at Plaid (%s)", item.item_id, e.error_code)
+    item_id = item.item_id
+    with transaction.atomic():
+        item.delete()
+        transaction.on_commit(
+            lambda: signals.item_removed.send(sender=Item, item=item, item_id=item_id)
+        )

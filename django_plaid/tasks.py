@@ -1,0 +1,53 @@
+"""Celery tasks: thin wrappers over :mod:`django_plaid.services`.
+
+Tasks take primary keys, never model instances, and are idempotent. Errors that may
+pass (rate limits, Plaid or bank outages, data not ready yet) are retried with
+exponential backoff and jitter; errors that need a person (login required, bad input)
+are not, since the Item's status records them.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from celery import Task, shared_task
+
+from .exceptions import PlaidAPIError
+
+logger = logging.getLogger("django_plaid.tasks")
+
+#: Retry delays grow as BASE * 2**retries seconds, capped, with full jitter.
+RETRY_BACKOFF_BASE = 5
+RETRY_BACKOFF_MAX = 15 * 60
+MAX_RETRIES = 8
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds to wait before retry number ``retries + 1`` (exponential, full jitter)."""
+    ceiling = min(RETRY_BACKOFF_MAX, RETRY_BACKOFF_BASE * 2**retries)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def retry_if_transient(task: Task, error: PlaidAPIError) -> None:
+    """Re-raise as a Celery retry when ``error`` may pass; else let it propagate."""
+    if error.retryable and task.request.retries < MAX_RETRIES:
+        raise task.retry(exc=error, countdown=retry_delay(task.request.retries))
+    raise error
+
+
+@shared_task(bind=True, name="django_plaid.refresh_accounts", ignore_result=True)
+def refresh_accounts(self: Task, item_pk: int) -> Any:
+    """Fetch an Item's accounts (``/accounts/get``) and store them."""
+    from .models import Item
+    from .services import refresh_accounts as refresh
+
+    item = Item.objects.filter(pk=item_pk).first()
+    if item is None:
+        return None  # removed meanwhile: nothing to do
+    try:
+        refresh(item)
+    except PlaidAPIError as e:
+        retry_if_transient(self, e)
+    return None

@@ -1,0 +1,20 @@
+"""URLs of dj-plaid: include them with ``path("plaid/", include("django_plaid.urls"))``."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from .api import views
+
+app_name = "django_plaid"
+
+router = SimpleRouter()
+router.register("items", views.ItemViewSet, basename="item")
+router.register("accounts", views.AccountViewSet, basename="account")
+
+urlpatterns = [
+    path("link-token/", views.LinkTokenView.as_view(), name="link-token"),
+    path("exchange/", views.ExchangeView.as_view(), name="exchange"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,109 @@
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+VALID = {
+    "CLIENT_ID": "id",
+    "SECRET": "secret",
+    "ENVIRONMENT": "sandbox",
+    "CLIENT_NAME": "App",
+}
+
+
+def ids(**plaid):
+    with override_settings(PLAID={**VALID, **plaid}):
+        return [m.id for m in run_checks() if m.id and m.id.startswith("django_plaid")]
+
+
+def messages_for(check_id, **plaid):
+    with override_settings(PLAID={**VALID, **plaid}):
+        return [m for m in run_checks() if m.id == check_id]
+
+
+def test_valid_settings_pass():
+    assert ids() == []
+
+
+def test_plaid_not_a_dict():
+    with override_settings(PLAID=None):
+        assert [m.id for m in run_checks() if m.id.startswith("django_plaid")] == [
+            "django_plaid.E001"
+        ]
+
+
+@pytest.mark.parametrize("key", ["CLIENT_ID", "SECRET"])
+def test_missing_credentials(key):
+    assert ids(**{key: ""}) == ["django_plaid.E002"]
+
+
+def test_unknown_key_suggests_the_right_one():
+    (message,) = messages_for("django_plaid.E003", PRODCTS=["transactions"])
+    assert "PRODCTS" in message.msg
+    assert "PRODUCTS" in message.hint
+
+
+def test_retired_development_environment_is_explained():
+    (message,) = messages_for("django_plaid.E004", ENVIRONMENT="development")
+    assert "retired" in message.msg
+    assert "sandbox" in message.hint
+
+
+def test_unknown_environment():
+    assert ids(ENVIRONMENT="staging") == ["django_plaid.E004"]
+
+
+@pytest.mark.parametrize("products", [["transactoins"], ["balance"], [], "transactions", [1]])
+def test_bad_products(products):
+    assert ids(PRODUCTS=products) == ["django_plaid.E005"]
+
+
+def test_product_typo_gets_a_suggestion():
+    (message,) = messages_for("django_plaid.E005", PRODUCTS=["transactoins"])
+    assert "'transactions'" in message.hint
+
+
+@pytest.mark.parametrize("key", [None, "", "not-a-key", ["also-not-a-key"]])
+def test_bad_encryption_key(key):
+    with override_settings(FIELD_ENCRYPTION_KEY=key, PLAID=VALID):
+        messages = [m for m in run_checks() if m.id == "django_plaid.E006"]
+    assert len(messages) == 1
+    assert "Fernet" in messages[0].hint
+
+
+def test_encryption_key_list_for_rotation_is_fine():
+    from cryptography.fernet import Fernet
+
+    keys = [Fernet.generate_key().decode(), Fernet.generate_key().decode()]
+    with override_settings(FIELD_ENCRYPTION_KEY=keys, PLAID=VALID):
+        assert not [m for m in run_checks() if m.id == "django_plaid.E006"]
+
+
+def test_host_with_production():
+    assert ids(ENVIRONMENT="production", HOST="http://127.0.0.1:8765") == ["django_plaid.E007"]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"COUNTRY_CODES": "US"},
+        {"COUNTRY_CODES": []},
+        {"LANGUAGE": ""},
+        {"REQUEST_TIMEOUT": 0},
+        {"REQUEST_TIMEOUT": "30"},
+        {"HOST": "127.0.0.1:8765"},
+        {"WEBHOOK_URL": "example.com/hook"},
+        {"REDIRECT_URI": 5},
+        {"ANDROID_PACKAGE_NAME": 5},
+    ],
+)
+def test_wrong_shapes(setting):
+    assert ids(**setting) == ["django_plaid.E008"]
+
+
+def test_empty_client_name():
+    assert ids(CLIENT_NAME="") == ["django_plaid.E009"]
+
+
+def test_checks_are_tagged_security():
+    with override_settings(PLAID={**VALID, "SECRET": ""}):
+        assert [m.id for m in run_checks(tags=["security"])] == ["django_plaid.E002"]
