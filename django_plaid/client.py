@@ -198,7 +198,9 @@ def _error_from_transport(
     e: urllib3.exceptions.HTTPError, operation: str, timeout: float
 ) -> PlaidConnectionError:
     reason = getattr(e, "reason", None) or e
-    if isinstance(e, urllib3.exceptions.TimeoutError) or isinstance(
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2 (for history's
+    # sake), but a refused connection is not a timeout.
+    if not isinstance(reason, urllib3.exceptions.NewConnectionError) and isinstance(
         reason, urllib3.exceptions.TimeoutError
     ):
         return PlaidTimeoutError(f"Plaid did not answer {operation} within {timeout:g} s")
