@@ -107,10 +107,8 @@ class PlaidAPIError(PlaidError):
         if self.error_code in PERMANENT_INSTITUTION_CODES:
             return False
         return (
-            (self.error_type in RETRYABLE_ERROR_TYPES
-            and self.error_code != "CREDITS_EXHAUSTED")
-            or self.error_code in RETRYABLE_ERROR_CODES
-        )
+            self.error_type in RETRYABLE_ERROR_TYPES and self.error_code != "CREDITS_EXHAUSTED"
+        ) or self.error_code in RETRYABLE_ERROR_CODES
 
     def as_dict(self) -> dict[str, Any]:
         """Plaid's error object: the fields an API response or the database keeps."""

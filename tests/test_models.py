@@ -52,9 +52,12 @@ def test_key_rotation_reads_old_ciphertext(stored, settings):
 
 
 def test_wrong_key_raises_instead_of_returning_ciphertext(stored):
-    with override_settings(FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode()):
-        with pytest.raises(PlaidConfigurationError) as excinfo:
-            Item.objects.get(pk=stored.pk)
+    new_key = Fernet.generate_key().decode()
+    with (
+        override_settings(FIELD_ENCRYPTION_KEY=new_key),
+        pytest.raises(PlaidConfigurationError) as excinfo,
+    ):
+        Item.objects.get(pk=stored.pk)
     assert "FIELD_ENCRYPTION_KEY" in str(excinfo.value)
     assert TOKEN not in str(excinfo.value)
 

@@ -1,0 +1,12 @@
+"""An offline Plaid API emulator that the unmodified plaid-python SDK can talk to.
+
+Needs the ``emulator`` extra (werkzeug). Nothing in the Django app imports this package.
+"""
+
+from __future__ import annotations
+
+from .errors import CATALOGUE, PlaidAPIError
+from .server import Emulator
+from .state import EmulatorState
+
+__all__ = ["CATALOGUE", "Emulator", "EmulatorState", "PlaidAPIError"]

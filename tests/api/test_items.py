@@ -57,9 +57,7 @@ def test_unknown_item_is_404(api, emulator):
     assert api.get("/plaid/items/nope/").status_code == 404
 
 
-def test_delete_removes_at_plaid_and_here(
-    api, item, emulator, django_capture_on_commit_callbacks
-):
+def test_delete_removes_at_plaid_and_here(api, item, emulator, django_capture_on_commit_callbacks):
     removed = []
     signals.item_removed.connect(
         lambda **kw: removed.append(kw["item_id"]), weak=False, dispatch_uid="t"
