@@ -11,6 +11,7 @@
 | ``django_plaid.E007`` | ``HOST`` set together with ``ENVIRONMENT="production"`` |
 | ``django_plaid.E008`` | a key has the wrong type or shape |
 | ``django_plaid.E009`` | ``CLIENT_NAME`` empty |
+| ``django_plaid.W001`` | webhook verification off outside ``DEBUG`` (security) |
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, ENVIRONMENTS, RETIRED_ENVIRONMENTS, plaid_settings
 from .exceptions import PlaidConfigurationError
@@ -218,6 +220,16 @@ def _check_shapes() -> list[CheckMessage]:
             isinstance(value, str) and value.startswith(("http://", "https://"))
         ):
             wrong(key, "None or an absolute http(s) URL")
+    for key in ("WEBHOOK_MAX_AGE", "WEBHOOK_MAX_BODY_BYTES"):
+        value = getattr(plaid_settings, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            wrong(key, "a positive whole number")
+    if plaid_settings.WEBHOOK_KEY_CACHE not in settings.CACHES:
+        wrong("WEBHOOK_KEY_CACHE", "the alias of a cache in settings.CACHES")
+    try:
+        import_string(str(plaid_settings.WEBHOOK_HANDLER_CLASS))
+    except ImportError:
+        wrong("WEBHOOK_HANDLER_CLASS", "the dotted path of a WebhookHandler subclass")
     if plaid_settings.ANDROID_PACKAGE_NAME is not None and not isinstance(
         plaid_settings.ANDROID_PACKAGE_NAME, str
     ):
@@ -251,3 +263,20 @@ def check_encryption_key(
             )
         ]
     return []
+
+
+@register(Tags.security, "django_plaid")
+def check_webhook_verification(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Unverified webhooks let anyone forge Item errors and trigger syncs."""
+    if plaid_settings.WEBHOOK_VERIFY or settings.DEBUG:
+        return []
+    return [
+        Warning(
+            'PLAID["WEBHOOK_VERIFY"] is False outside DEBUG: anyone can forge Plaid webhooks.',
+            hint="Remove WEBHOOK_VERIFY (it defaults to True). To test webhooks offline, "
+            "use the emulator: it signs deliveries the way Plaid does.",
+            id="django_plaid.W001",
+        )
+    ]

@@ -30,6 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_URL": None,
     "REDIRECT_URI": None,
     "ANDROID_PACKAGE_NAME": None,
+    # Webhooks.
+    "WEBHOOK_VERIFY": True,
+    "WEBHOOK_MAX_AGE": 300,
+    "WEBHOOK_MAX_BODY_BYTES": 262_144,
+    "WEBHOOK_KEY_CACHE": "default",
+    "WEBHOOK_HANDLER_CLASS": "django_plaid.webhooks.handlers.WebhookHandler",
 }
 
 #: Plaid's environments and their hosts (plaid-python's ``plaid.Environment``).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 
 
 class PlaidError(Exception):
@@ -203,3 +203,11 @@ class DuplicateItemError(PlaidError):
     def __init__(self, existing_item_id: str) -> None:
         self.existing_item_id = existing_item_id
         super().__init__(f"Duplicate of Item {existing_item_id}")
+
+
+class PlaidWebhookVerificationError(PlaidError, SuspiciousOperation):
+    """A webhook delivery failed verification; ``reason`` is a short stable code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)

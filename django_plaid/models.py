@@ -77,9 +77,22 @@ class Item(models.Model):
     consent_expiration_time = models.DateTimeField(
         _("consent expiration time"), null=True, blank=True
     )
+    new_accounts_available = models.BooleanField(
+        _("new accounts available"),
+        default=False,
+        help_text=_("Plaid found new accounts; the next update-mode Link offers them."),
+    )
     webhook = models.CharField(_("webhook URL"), max_length=2048, blank=True)
     link_session_id = models.CharField(_("link session id"), max_length=100, blank=True)
     raw = models.JSONField(_("raw item"), default=dict, blank=True)
+    # Sync bookkeeping: every trigger bumps sync_requested; a sync run records the
+    # value it started from in sync_completed. sync_lock_until is a lease (it
+    # expires if the worker holding it dies), so one sync runs per Item at a time.
+    sync_requested = models.PositiveBigIntegerField(_("sync requests"), default=0)
+    sync_completed = models.PositiveBigIntegerField(_("sync requests handled"), default=0)
+    sync_lock_until = models.DateTimeField(_("sync lease until"), null=True, blank=True)
+    sync_lock_owner = models.CharField(_("sync lease owner"), max_length=64, blank=True)
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -155,3 +168,54 @@ class Account(models.Model):
 
     def __repr__(self) -> str:
         return f"<Account {self.account_id} {self.type}/{self.subtype}>"
+
+
+class WebhookEventStatus(models.TextChoices):
+    """Where a stored webhook delivery is in its processing."""
+
+    PENDING = "pending", _("Pending")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookEvent(models.Model):
+    """One verified webhook delivery from Plaid, stored before it is processed.
+
+    Plaid sends no event id and may send byte-identical bodies for distinct events,
+    so every delivery gets its own row; handlers are idempotent instead.
+    """
+
+    webhook_type = models.CharField(_("webhook type"), max_length=64, db_index=True)
+    webhook_code = models.CharField(_("webhook code"), max_length=64, db_index=True)
+    item_id = models.CharField(_("item id"), max_length=100, blank=True, db_index=True)
+    environment = models.CharField(_("environment"), max_length=20, blank=True)
+    body = models.TextField(_("raw body"), help_text=_("The body exactly as received."))
+    body_sha256 = models.CharField(_("body SHA-256"), max_length=64, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    verified = models.BooleanField(
+        _("verified"), default=True, help_text=_("False only when WEBHOOK_VERIFY is off.")
+    )
+    remote_addr = models.GenericIPAddressField(_("remote address"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=WebhookEventStatus.choices,
+        default=WebhookEventStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+
+    class Meta:
+        verbose_name = _("Plaid webhook event")
+        verbose_name_plural = _("Plaid webhook events")
+        ordering = ("-received_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.webhook_type}/{self.webhook_code} {self.item_id}".rstrip()
+
+    def __repr__(self) -> str:
+        return f"<WebhookEvent {self.pk} {self} {self.status}>"

@@ -49,6 +49,9 @@ def link_token_request(
             body["webhook"] = plaid_settings.WEBHOOK_URL
     else:
         body["access_token"] = item.access_token
+        if item.new_accounts_available:
+            # After NEW_ACCOUNTS_AVAILABLE, let the user pick the new accounts.
+            body["update"] = {"account_selection_enabled": True}
     # Plaid takes one of the two: the Android package name for Android apps, the
     # redirect URI (OAuth) for web and iOS.
     if platform == "android" and plaid_settings.ANDROID_PACKAGE_NAME:
@@ -119,6 +122,8 @@ def exchange_public_token(
             with transaction.atomic():
                 _lock_owner(user)
                 apply_item(item, fetched["item"])
+                item.status = status_for_error(fetched["item"].get("error"))
+                item.set_error(fetched["item"].get("error"))
                 duplicate = find_duplicate(item, fetched["accounts"])
                 if duplicate is not None:
                     raise DuplicateItemError(duplicate.item_id)
@@ -179,8 +184,76 @@ def status_for_error(error: dict[str, Any] | None) -> str:
     return ItemStatus.ERROR
 
 
+#: Statuses that a person must act on; a mere warning (pending_*) does not hide them.
+BROKEN_STATUSES = frozenset({ItemStatus.LOGIN_REQUIRED, ItemStatus.ERROR, ItemStatus.REVOKED})
+
+
+def set_item_status(
+    item: Item,
+    status: str,
+    *,
+    error: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Item:
+    """Set an Item's status (and error), save, and send the lifecycle signals after commit.
+
+    ``error`` is Plaid's error object for the broken statuses, and is cleared otherwise.
+    Extra ``fields`` are saved on the Item too.
+    """
+    old_status = item.status
+    item.status = status
+    item.set_error(error if status in BROKEN_STATUSES else None)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.save(
+        update_fields=["status", "error", "error_type", "error_code", "updated_at", *fields]
+    )
+    if old_status != status:
+        logger.info("Item %s: %s -> %s", item.item_id, old_status, status)
+        transaction.on_commit(
+            lambda: signals.item_status_changed.send(
+                sender=Item, item=item, old_status=old_status, new_status=status
+            )
+        )
+    if error and status in BROKEN_STATUSES:
+        transaction.on_commit(lambda: signals.item_error.send(sender=Item, item=item, error=error))
+    return item
+
+
+def status_from_plaid(item: Item, data: dict[str, Any]) -> str:
+    """The status Plaid's Item object implies, keeping a pending_* warning while healthy."""
+    status = status_for_error(data.get("error"))
+    if status == ItemStatus.HEALTHY and item.status in (
+        ItemStatus.PENDING_EXPIRATION,
+        ItemStatus.PENDING_DISCONNECT,
+    ):
+        return item.status
+    return status
+
+
+def refresh_item(item: Item, *, accounts: bool = True) -> Item:
+    """Ask Plaid for the Item's truth (``/item/get``, then ``/accounts/get``) and store it.
+
+    This is how the server confirms an update-mode Link: the status changes only on
+    what Plaid says, never on what a client claims.
+    """
+    client = get_client()
+    data = client.call("item_get", access_token=item.access_token)["item"]
+    fetched = client.call("accounts_get", access_token=item.access_token) if accounts else None
+    with transaction.atomic():
+        status = status_from_plaid(item, data)
+        error = data.get("error")
+        apply_item(item, data)
+        if fetched is not None:
+            item.new_accounts_available = False
+            upsert_accounts(item, fetched["accounts"])
+        item.save()
+        set_item_status(item, status, error=error)
+    return item
+
+
 def apply_item(item: Item, data: dict[str, Any]) -> None:
-    """Copy Plaid's Item object onto ``item`` (not saved)."""
+    """Copy Plaid's Item object onto ``item`` (not saved; status is left to the caller)."""
     item.raw = data
     item.institution_id = data.get("institution_id") or item.institution_id
     item.institution_name = data.get("institution_name") or item.institution_name
@@ -189,8 +262,6 @@ def apply_item(item: Item, data: dict[str, Any]) -> None:
     item.webhook = data.get("webhook") or ""
     consent = data.get("consent_expiration_time")
     item.consent_expiration_time = parse_datetime(consent) if consent else None
-    item.set_error(data.get("error"))
-    item.status = status_for_error(data.get("error"))
 
 
 def _money(value: Any) -> Decimal | None:
@@ -260,6 +331,17 @@ def upsert_accounts(
     return rows
 
 
+def sync_item(item: Item, lease_owner: str = "") -> None:
+    """One sync pass for an Item (run under its sync lease by :func:`~django_plaid.sync.run_sync`).
+
+    Refreshes the Item and its Accounts with their cached balances (``/accounts/get``).
+    A revoked Item has nothing left to sync.
+    """
+    if not item.access_token:
+        return
+    refresh_accounts(item)
+
+
 def refresh_accounts(item: Item) -> Item:
     """Fetch ``/accounts/get`` for ``item`` and store the Item and its Accounts."""
     fetched = get_client().call("accounts_get", access_token=item.access_token)
@@ -267,6 +349,8 @@ def refresh_accounts(item: Item) -> Item:
         apply_item(item, fetched["item"])
         item.save()
         upsert_accounts(item, fetched["accounts"])
+        if fetched["item"].get("error"):
+            set_item_status(item, status_for_error(fetched["item"]["error"]), error=fetched["item"]["error"])
     return item
 
 
@@ -287,3 +371,34 @@ def remove_item(item: Item) -> None:
         transaction.on_commit(
             lambda: signals.item_removed.send(sender=Item, item=item, item_id=item_id)
         )
+
+
+def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
+    """The user revoked access: remove the Item at Plaid, delete its data, keep a record.
+
+    The Item row stays (status ``revoked``, access token erased) so that apps can tell
+    the user why the bank disappeared and offer to link it again.
+    """
+    if item.access_token:
+        try:
+            get_client().call("item_remove", access_token=item.access_token)
+        except PlaidAPIError as e:
+            if e.error_code not in ITEM_GONE_CODES:
+                raise
+    error = error or {
+        "error_type": "ITEM_ERROR",
+        "error_code": "USER_PERMISSION_REVOKED",
+        "error_message": "the user revoked access to this item",
+        "display_message": None,
+    }
+    with transaction.atomic():
+        item.accounts.all().delete()
+        item.access_token = ""
+        set_item_status(item, ItemStatus.REVOKED, error=error, access_token="")
+
+
+def revoke_account(item: Item, account_id: str) -> None:
+    """One account was revoked at the bank: delete it and its data."""
+    deleted, _ = item.accounts.filter(account_id=account_id).delete()
+    if deleted:
+        logger.info("Item %s: account %s revoked and deleted", item.item_id, account_id)

@@ -51,3 +51,48 @@ def refresh_accounts(self: Task, item_pk: int) -> Any:
     except PlaidAPIError as e:
         retry_if_transient(self, e)
     return None
+
+
+@shared_task(bind=True, name="django_plaid.process_webhook", ignore_result=True, acks_late=True)
+def process_webhook(self: Task, event_pk: int) -> None:
+    """Process a stored webhook delivery; transient failures are retried with backoff."""
+    from django.db import OperationalError
+
+    from .webhooks.processing import process_event
+
+    _, failure = process_event(event_pk)
+    if failure is None:
+        return
+    transient = isinstance(failure, OperationalError) or (
+        isinstance(failure, PlaidAPIError) and failure.retryable
+    )
+    if transient and self.request.retries < MAX_RETRIES:
+        raise self.retry(countdown=retry_delay(self.request.retries))
+    # Kept as `failed` on the event: the admin action or `plaid_reprocess_webhooks` retries it.
+
+
+@shared_task(bind=True, name="django_plaid.sync_item", ignore_result=True, acks_late=True)
+def sync_item(self: Task, item_pk: int) -> None:
+    """Sync one Item (merged with any sync already running for it)."""
+    from .services import sync_item as sync
+    from .sync import run_sync
+
+    try:
+        run_sync(item_pk, sync)
+    except PlaidAPIError as e:
+        retry_if_transient(self, e)
+
+
+@shared_task(bind=True, name="django_plaid.refresh_item", ignore_result=True)
+def refresh_item(self: Task, item_pk: int) -> None:
+    """Confirm an Item's state with Plaid (``/item/get`` and ``/accounts/get``)."""
+    from .models import Item
+    from .services import refresh_item as refresh
+
+    item = Item.objects.filter(pk=item_pk).first()
+    if item is None:
+        return
+    try:
+        refresh(item)
+    except PlaidAPIError as e:
+        retry_if_transient(self, e)

@@ -6,6 +6,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from .api import views
+from .webhooks.views import PlaidWebhookView
 
 app_name = "django_plaid"
 
@@ -16,5 +17,6 @@ router.register("accounts", views.AccountViewSet, basename="account")
 urlpatterns = [
     path("link-token/", views.LinkTokenView.as_view(), name="link-token"),
     path("exchange/", views.ExchangeView.as_view(), name="exchange"),
+    path("webhook/", PlaidWebhookView.as_view(), name="webhook"),
     path("", include(router.urls)),
 ]

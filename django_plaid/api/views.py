@@ -11,12 +11,14 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.db import transaction
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services
+from .. import services, tasks
 from ..exceptions import DuplicateItemError, PlaidAPIError, PlaidConfigurationError
 from ..models import Account, Item
 from .errors import duplicate_item_response, plaid_error_response
@@ -103,6 +105,16 @@ class ItemViewSet(
 
     def perform_destroy(self, instance: Item) -> None:
         services.remove_item(instance)
+
+    @action(detail=True, methods=["post"], url_path="update-complete")
+    def update_complete(self, request: Request, item_id: str | None = None) -> Response:
+        """After Link's update mode succeeds: the server confirms the Item with Plaid.
+
+        Answers 202 at once; the status changes only on what ``/item/get`` says.
+        """
+        item = self.get_object()
+        transaction.on_commit(lambda: tasks.refresh_item.delay(item.pk))
+        return Response({"item_id": item.item_id, "queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
 class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

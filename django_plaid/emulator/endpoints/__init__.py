@@ -1,0 +1,15 @@
+"""Endpoint handlers, one module per area; ``default_routes()`` is the emulator's table."""
+
+from __future__ import annotations
+
+from ..routes import Route
+from . import accounts, emulator, institutions, items, link, sandbox
+
+__all__ = ["default_routes"]
+
+_MODULES = (link, items, accounts, institutions, sandbox, emulator)
+
+
+def default_routes() -> list[Route]:
+    """Return every built-in route (Plaid's endpoints, then ``/emulator/*`` controls)."""
+    return [route for module in _MODULES for route in module.ROUTES]

@@ -1,0 +1,42 @@
+"""Item endpoints: public-token exchange, ``/item/get`` and ``/item/remove``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..routes import Route
+from ..state import EmulatorState
+from ..validation import get_str
+from ._common import item_for_token
+
+__all__ = ["ROUTES", "item_get", "item_public_token_exchange", "item_remove"]
+
+
+def item_public_token_exchange(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Trade a single-use public token for the Item's access token."""
+    public_token = get_str(body, "public_token", required=True)
+    assert public_token is not None
+    item = state.exchange_public_token(public_token)
+    return {"access_token": item.access_token, "item_id": item.item_id}
+
+
+def item_get(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Describe the Item; an Item in error still answers, with ``error`` filled in."""
+    item = item_for_token(state, body)
+    return {"item": item.to_dict(consent_fields=True), "status": item.status_dict()}
+
+
+def item_remove(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Remove the Item; its access token is invalid from now on."""
+    item = item_for_token(state, body)
+    get_str(body, "reason_code")
+    get_str(body, "reason_note", allow_empty=True)
+    state.remove_item(item.item_id)
+    return {}
+
+
+ROUTES = (
+    Route("/item/public_token/exchange", item_public_token_exchange),
+    Route("/item/get", item_get),
+    Route("/item/remove", item_remove),
+)

@@ -1,0 +1,177 @@
+"""``/link/token/create`` and ``/emulator/link/complete``, which stands in for the Link UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..data import COUNTRY_CODES, DEFAULT_INSTITUTION_ID, LANGUAGES
+from ..errors import PlaidAPIError
+from ..ids import format_datetime, link_session_id
+from ..linking import (
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    check_credentials,
+    link_item,
+    resolve_institution,
+)
+from ..routes import Route
+from ..state import EmulatorState, Item, LinkToken
+from ..validation import (
+    get_bool,
+    get_int,
+    get_object,
+    get_str,
+    get_str_list,
+    invalid_field,
+    require,
+)
+from ._common import get_products, get_webhook
+
+__all__ = ["ROUTES", "link_complete", "link_token_create"]
+
+_PRODUCT_LISTS = (
+    "products",
+    "required_if_supported_products",
+    "optional_products",
+    "additional_consented_products",
+)
+
+
+def _account_filters(body: dict[str, Any]) -> dict[str, Any] | None:
+    filters = get_object(body, "account_filters")
+    for account_type in filters:
+        get_str_list(body, f"account_filters.{account_type}.account_subtypes", required=True)
+    return filters or None
+
+
+def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Create a link token (new Item, or update mode when ``access_token`` is given)."""
+    require(body, "client_name", "language", "country_codes")
+    client_name = get_str(body, "client_name", required=True)
+    language = get_str(body, "language", required=True, choices=LANGUAGES)
+    country_codes = get_str_list(body, "country_codes", required=True, min_items=1) or []
+    unknown_countries = sorted(set(country_codes) - COUNTRY_CODES)
+    if unknown_countries:
+        raise invalid_field(
+            "country_codes", "contains unsupported country codes: " + ", ".join(unknown_countries)
+        )
+
+    get_object(body, "user")
+    client_user_id = get_str(body, "user.client_user_id")
+    user_id = get_str(body, "user_id")
+    if client_user_id is None and user_id is None:
+        require(body, "user.client_user_id")
+
+    lists = {name: get_products(body, name) for name in _PRODUCT_LISTS}
+    seen: set[str] = set()
+    for name, products in lists.items():
+        overlap = seen & set(products or ())
+        if overlap:
+            raise invalid_field(
+                name, "repeats products listed elsewhere: " + ", ".join(sorted(overlap))
+            )
+        seen |= set(products or ())
+
+    access_token = get_str(body, "access_token")
+    item: Item | None = None
+    if access_token is not None:
+        # Update mode: products are optional, the token must name a live Item.
+        item = state.item_for_access_token(access_token)
+    elif not lists["products"]:
+        if lists["products"] is None:
+            require(body, "products")
+        raise invalid_field("products", "must contain at least 1 item")
+
+    account_selection = get_bool(body, "update.account_selection_enabled")
+    account_filters = _account_filters(body)
+    if item is not None and account_filters and not account_selection:
+        raise invalid_field(
+            "account_filters",
+            "can only be used in update mode with update.account_selection_enabled",
+        )
+
+    token = state.create_link_token(
+        client_name=client_name,
+        language=language,
+        country_codes=country_codes,
+        products=lists["products"] or [],
+        required_if_supported_products=lists["required_if_supported_products"] or [],
+        optional_products=lists["optional_products"] or [],
+        additional_consented_products=lists["additional_consented_products"] or [],
+        client_user_id=client_user_id,
+        user_id=user_id,
+        webhook=get_webhook(body, "webhook"),
+        item_id=item.item_id if item else None,
+        account_selection_enabled=account_selection,
+        account_filters=account_filters,
+        days_requested=get_int(
+            body, "transactions.days_requested", default=90, minimum=1, maximum=730
+        )
+        or 90,
+        redirect_uri=get_str(body, "redirect_uri"),
+        request={k: v for k, v in body.items() if k not in ("client_id", "secret")},
+    )
+    return {"link_token": token.link_token, "expiration": format_datetime(token.expires_at)}
+
+
+def _metadata(item: Item) -> dict[str, Any]:
+    """Link's onSuccess metadata for an Item."""
+    return {
+        "institution": {
+            "name": item.institution.name,
+            "institution_id": item.institution.institution_id,
+        },
+        "accounts": [account.to_link_metadata() for account in item.accounts],
+        "link_session_id": link_session_id(),
+        "transfer_status": None,
+    }
+
+
+def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Play the user's part in Link: log in and return what onSuccess would receive."""
+    link_token = get_str(body, "link_token", required=True)
+    assert link_token is not None
+    token: LinkToken = state.get_link_token(link_token)
+    username = get_str(body, "username") or DEFAULT_USERNAME
+    password = get_str(body, "password") or DEFAULT_PASSWORD
+
+    if token.update_mode:
+        assert token.item_id is not None
+        item = state.get_item(token.item_id)
+        check_credentials(username, password)
+        if username != item.username:
+            raise PlaidAPIError("INVALID_UPDATED_USERNAME")
+        state.clear_item_error(item.item_id)
+        public = state.create_public_token(item.item_id, update_mode=True)
+        return {"public_token": public.public_token, "metadata": _metadata(item)}
+
+    institution_id = get_str(body, "institution_id") or DEFAULT_INSTITUTION_ID
+    institution = resolve_institution(institution_id)
+    if not set(institution.country_codes) & set(token.country_codes):
+        raise PlaidAPIError(
+            "INVALID_INSTITUTION",
+            f"institution {institution_id} is not available for the link token's country_codes",
+        )
+    # required_if_supported products are only billed where the institution has them.
+    products = token.products + [
+        p for p in token.required_if_supported_products if p in institution.products
+    ]
+    item = link_item(
+        state,
+        institution_id=institution_id,
+        products=products,
+        username=username,
+        password=password,
+        webhook=token.webhook,
+        client_user_id=token.client_user_id,
+        account_filters=token.account_filters,
+        days_requested=token.days_requested,
+    )
+    public = state.create_public_token(item.item_id)
+    return {"public_token": public.public_token, "metadata": _metadata(item)}
+
+
+ROUTES = (
+    Route("/link/token/create", link_token_create),
+    Route("/emulator/link/complete", link_complete, authenticated=False),
+)

@@ -1,0 +1,111 @@
+"""What Link does between "user picks a bank" and onSuccess: credentials, products, the Item."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .data import Institution, get_institution
+from .errors import PlaidAPIError, error_for_code
+from .state import EmulatorState, Item
+
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "DEFAULT_USERNAME",
+    "SANDBOX_USERNAMES",
+    "check_credentials",
+    "check_products",
+    "link_item",
+    "resolve_institution",
+]
+
+DEFAULT_USERNAME = "user_good"
+DEFAULT_PASSWORD = "pass_good"
+
+#: Sandbox personas that accept any non-blank password. They all get ``user_good``'s
+#: accounts for now; later phases give them their own data.
+SANDBOX_USERNAMES = frozenset(
+    {
+        "user_transactions_dynamic",
+        "user_ewa_user",
+        "user_yuppie",
+        "user_small_business",
+        "user_bank_income",
+        "user_credit_bonus",
+        "user_credit_joint_account",
+        "user_credit_profile_excellent",
+        "user_credit_profile_good",
+        "user_credit_profile_poor",
+    }
+)
+
+_ERROR_PASSWORD = re.compile(r"^error_([A-Z][A-Z0-9_]*)$")
+# Passwords that make Plaid's sandbox ask for MFA or micro-deposits; the emulator has no UI,
+# so it treats the challenge as answered correctly.
+_GOOD_PASSWORDS = re.compile(
+    r"^(pass_good|mfa_device|mfa_questions_\d+_\d+|mfa_selections(_\d+)*)$"
+)
+_GOOD_PASSWORDS_EXTRA = frozenset({"microdeposits_good", "credential_good"})
+
+
+def check_credentials(username: str, password: str) -> None:
+    """Accept or reject sandbox credentials; ``error_<CODE>`` passwords raise that error."""
+    match = _ERROR_PASSWORD.match(password)
+    if match:
+        raise error_for_code(match.group(1))
+    if username == DEFAULT_USERNAME:
+        if _GOOD_PASSWORDS.match(password) or password in _GOOD_PASSWORDS_EXTRA:
+            return
+        raise PlaidAPIError("INVALID_CREDENTIALS")
+    if username in SANDBOX_USERNAMES and password.strip():
+        return
+    raise PlaidAPIError("INVALID_CREDENTIALS")
+
+
+def resolve_institution(institution_id: str) -> Institution:
+    """Return a linkable sandbox institution, or raise INVALID_INSTITUTION / its Link error."""
+    institution = get_institution(institution_id)
+    if institution is None:
+        raise PlaidAPIError("INVALID_INSTITUTION")
+    if institution.link_error:
+        raise PlaidAPIError(institution.link_error)
+    return institution
+
+
+def check_products(institution: Institution, products: Iterable[str]) -> None:
+    """Raise PRODUCTS_NOT_SUPPORTED when the institution lacks a requested product."""
+    missing = sorted(set(products) - set(institution.products))
+    if missing:
+        raise PlaidAPIError(
+            "PRODUCTS_NOT_SUPPORTED",
+            "the following products are not supported by this institution: " + ", ".join(missing),
+        )
+
+
+def link_item(
+    state: EmulatorState,
+    *,
+    institution_id: str,
+    products: Iterable[str],
+    username: str,
+    password: str,
+    webhook: str | None = None,
+    client_user_id: str | None = None,
+    account_filters: Mapping[str, Any] | None = None,
+    days_requested: int = 90,
+) -> Item:
+    """Log in at a sandbox institution and create the Item, as a successful Link would."""
+    institution = resolve_institution(institution_id)
+    products = sorted(set(products))
+    check_products(institution, products)
+    check_credentials(username, password)
+    return state.create_item(
+        institution.institution_id,
+        products,
+        webhook=webhook,
+        username=username,
+        client_user_id=client_user_id,
+        account_filters=account_filters,
+        days_requested=days_requested,
+    )

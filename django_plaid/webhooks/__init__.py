@@ -1,0 +1,1 @@
+"""Plaid's webhooks: verification, storage, and the handlers that act on them."""

@@ -1,0 +1,112 @@
+"""What each webhook does: one method per ``(webhook_type, webhook_code)``.
+
+To add or replace a code's handling, subclass :class:`WebhookHandler`, define
+``handle_<type>_<code>`` (lower case, e.g. ``handle_item_error``), and point
+``PLAID["WEBHOOK_HANDLER_CLASS"]`` at the subclass. Every handler is idempotent: Plaid
+retries deliveries and sends identical bodies for distinct events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
+
+from .. import services
+from ..conf import plaid_settings
+from ..models import Item, ItemStatus, WebhookEvent
+from ..sync import request_sync
+
+logger = logging.getLogger("django_plaid.webhooks")
+
+
+class WebhookHandler:
+    """Dispatches a verified webhook to ``handle_<type>_<code>``, else ``handle_unknown``."""
+
+    def handle(self, event: WebhookEvent, payload: dict[str, Any], item: Item | None) -> None:
+        """Run the handler for the event's type and code."""
+        name = f"handle_{event.webhook_type.lower()}_{event.webhook_code.lower()}"
+        method = getattr(self, name, None)
+        if method is None:
+            self.handle_unknown(event, payload, item)
+        elif item is None:
+            # Plaid knows an Item that this database does not (removed here, or linked
+            # by another deployment sharing the webhook URL): nothing to update.
+            logger.info("Webhook %s for unknown Item %s: ignored", event, event.item_id)
+        else:
+            method(payload, item)
+
+    def handle_unknown(
+        self, event: WebhookEvent, payload: dict[str, Any], item: Item | None
+    ) -> None:
+        """A type or code without a handler: stored and signalled, never an error."""
+        logger.info("Webhook %s has no handler; stored and signalled only", event)
+
+    # -- ITEM ---------------------------------------------------------------------------
+
+    def handle_item_error(self, payload: dict[str, Any], item: Item) -> None:
+        """The Item broke: ``ITEM_LOGIN_REQUIRED`` → ``login_required``, else ``error``."""
+        error = payload.get("error") or {"error_type": "ITEM_ERROR", "error_code": "UNKNOWN"}
+        services.set_item_status(item, services.status_for_error(error), error=error)
+
+    def handle_item_login_repaired(self, payload: dict[str, Any], item: Item) -> None:
+        """The login works again (repaired in another app): healthy, error cleared."""
+        services.set_item_status(item, ItemStatus.HEALTHY)
+
+    def handle_item_pending_expiration(self, payload: dict[str, Any], item: Item) -> None:
+        """Consent expires soon (UK/EU): warn, unless the Item is already broken."""
+        expires = payload.get("consent_expiration_time")
+        fields = {"consent_expiration_time": parse_datetime(expires) if expires else None}
+        status = item.status
+        if status not in services.BROKEN_STATUSES:
+            status = ItemStatus.PENDING_EXPIRATION
+        services.set_item_status(item, status, error=item.error, **fields)
+
+    def handle_item_pending_disconnect(self, payload: dict[str, Any], item: Item) -> None:
+        """The Item stops working in about 7 days unless the user relinks: warn."""
+        if item.status not in services.BROKEN_STATUSES:
+            services.set_item_status(item, ItemStatus.PENDING_DISCONNECT)
+
+    def handle_item_user_permission_revoked(self, payload: dict[str, Any], item: Item) -> None:
+        """The user revoked access: Plaid advises removing the Item and deleting its data."""
+        services.revoke_item(item, payload.get("error"))
+
+    def handle_item_user_account_revoked(self, payload: dict[str, Any], item: Item) -> None:
+        """One account was revoked at the bank: delete that account's data."""
+        services.revoke_account(item, str(payload.get("account_id") or ""))
+
+    def handle_item_new_accounts_available(self, payload: dict[str, Any], item: Item) -> None:
+        """New accounts at the bank: the next update-mode Link token offers account selection."""
+        if not item.new_accounts_available:
+            item.new_accounts_available = True
+            item.save(update_fields=["new_accounts_available", "updated_at"])
+
+    def handle_item_webhook_update_acknowledged(
+        self, payload: dict[str, Any], item: Item
+    ) -> None:
+        """Plaid now sends this Item's webhooks to ``new_webhook_url``."""
+        item.webhook = str(payload.get("new_webhook_url") or "")
+        item.save(update_fields=["webhook", "updated_at"])
+
+    # -- TRANSACTIONS -------------------------------------------------------------------
+
+    def handle_transactions_sync_updates_available(
+        self, payload: dict[str, Any], item: Item
+    ) -> None:
+        """New transactions data: queue a sync (merged into a running one)."""
+        request_sync(item.pk)
+
+    # The legacy codes still arrive for /transactions/sync users. A sync trigger is
+    # cheap (merged, cursor-driven), so each one doubles as a lost-webhook safety net.
+    handle_transactions_initial_update = handle_transactions_sync_updates_available
+    handle_transactions_historical_update = handle_transactions_sync_updates_available
+    handle_transactions_default_update = handle_transactions_sync_updates_available
+    handle_transactions_transactions_removed = handle_transactions_sync_updates_available
+
+
+def get_webhook_handler() -> WebhookHandler:
+    """An instance of ``PLAID["WEBHOOK_HANDLER_CLASS"]``."""
+    handler_class = import_string(plaid_settings.WEBHOOK_HANDLER_CLASS)
+    return handler_class()  # type: ignore[no-any-return]
