@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 8765
 DEMO_PORT ?= 8000
 
-.PHONY: help install demo test test-postgres test-all lint fmt docs benchmarks clean
+.PHONY: help install demo test test-postgres lint fmt docs clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'

@@ -10,14 +10,16 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
 from .exceptions import PlaidAPIError
-from .models import Account, Item
+from .models import Account, Item, WebhookEvent, WebhookEventStatus
 
 ACCOUNT_FIELDS = (
     "account_id",
@@ -95,21 +97,42 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "error_code",
         "error",
         "consent_expiration_time",
+        "new_accounts_available",
         "webhook",
         "link_session_id",
+        "last_synced_at",
         "created_at",
         "updated_at",
         "raw",
     )
     fields = readonly_fields
     inlines = (AccountInline,)
-    actions = ("remove_at_plaid",)
+    actions = ("refresh_from_plaid", "remove_at_plaid")
+
+    @admin.action(description=_("Refresh status and accounts from Plaid (in the background)"))
+    def refresh_from_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        from . import tasks
+
+        pks = list(queryset.values_list("pk", flat=True))
+        transaction.on_commit(lambda: [tasks.refresh_item.delay(pk) for pk in pks])
+        self.message_user(
+            request,
+            ngettext("Queued a refresh of %d Item.", "Queued a refresh of %d Items.", len(pks))
+            % len(pks),
+            messages.SUCCESS,
+        )
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return _owner_search_fields()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
-        return super().get_queryset(request).annotate(_account_count=Count("accounts"))
+        # The token is deferred: listing Items never decrypts it.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("access_token")
+            .annotate(_account_count=Count("accounts"))
+        )
 
     @admin.display(description=_("accounts"), ordering="_account_count")
     def account_count(self, item: Item) -> int:
@@ -157,8 +180,66 @@ class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("type", "subtype", "item__institution_name")
     list_select_related = ("item",)
     search_fields = ("=account_id", "name", "official_name", "=item__item_id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
+        return super().get_queryset(request).defer("item__access_token")
     readonly_fields = ("item", *ACCOUNT_FIELDS, "raw", "created_at", "updated_at")
     fields = readonly_fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Every verified delivery, its raw body, and how its processing went."""
+
+    list_display = (
+        "__str__",
+        "webhook_type",
+        "webhook_code",
+        "item_id",
+        "status",
+        "attempts",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("status", "webhook_type", "webhook_code", "environment", "verified")
+    search_fields = ("=item_id", "=body_sha256")
+    date_hierarchy = "received_at"
+    readonly_fields = (
+        "webhook_type",
+        "webhook_code",
+        "item_id",
+        "environment",
+        "verified",
+        "remote_addr",
+        "received_at",
+        "status",
+        "attempts",
+        "processed_at",
+        "error",
+        "traceback",
+        "body_sha256",
+        "pretty_body",
+    )
+    fields = readonly_fields
+    actions = ("reprocess",)
+
+    @admin.display(description=_("raw body"))
+    def pretty_body(self, event: WebhookEvent) -> str:
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", event.body)
+
+    @admin.action(description=_("Reprocess selected webhook events"))
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        from .webhooks.processing import reprocess
+
+        results = reprocess(queryset)
+        failed = sum(1 for status in results if status == WebhookEventStatus.FAILED)
+        done = len(results) - failed
+        self.message_user(
+            request,
+            _("Reprocessed %(done)d event(s); %(failed)d failed again.")
+            % {"done": done, "failed": failed},
+            messages.WARNING if failed else messages.SUCCESS,
+        )

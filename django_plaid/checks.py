@@ -3,7 +3,7 @@
 | id | what |
 |---|---|
 | ``django_plaid.E001`` | ``PLAID`` is not a dict |
-| ``django_plaid.E002`` | ``CLIENT_ID`` or ``SECRET`` missing |
+| ``django_plaid.E002`` | ``CLIENT_ID`` or ``SECRET`` missing (or not a string) |
 | ``django_plaid.E003`` | unknown key in ``PLAID`` (a typo) |
 | ``django_plaid.E004`` | unknown ``ENVIRONMENT`` (``"development"`` is retired) |
 | ``django_plaid.E005`` | ``PRODUCTS`` not a non-empty list of Plaid product names |
@@ -12,6 +12,7 @@
 | ``django_plaid.E008`` | a key has the wrong type or shape |
 | ``django_plaid.E009`` | ``CLIENT_NAME`` empty |
 | ``django_plaid.W001`` | webhook verification off outside ``DEBUG`` (security) |
+| ``django_plaid.W002`` | ``CLIENT_NAME`` longer than 30 characters |
 """
 
 from __future__ import annotations
@@ -28,32 +29,16 @@ from .conf import DEFAULTS, ENVIRONMENTS, RETIRED_ENVIRONMENTS, plaid_settings
 from .exceptions import PlaidConfigurationError
 from .fields import build_crypter
 
-#: Products a Link token may ask for (plaid-python's ``Products``, less ``balance``,
-#: which Plaid rejects in ``products`` because every Item has it).
-LINK_PRODUCTS = frozenset(
-    {
-        "assets",
-        "auth",
-        "beacon",
-        "credit_details",
-        "employment",
-        "identity",
-        "identity_verification",
-        "income",
-        "income_verification",
-        "investments",
-        "investments_auth",
-        "liabilities",
-        "payment_initiation",
-        "recurring_transactions",
-        "signal",
-        "standing_orders",
-        "statements",
-        "transactions",
-        "transactions_refresh",
-        "transfer",
-    }
-)
+def _link_products() -> frozenset[str]:
+    # plaid-python's own list, so a product Plaid adds is accepted as soon as the SDK
+    # knows it; less ``balance``, which Plaid rejects in ``products`` (every Item has it).
+    from plaid.model.products import Products
+
+    return frozenset(Products.allowed_values[("value",)].values()) - {"balance"}
+
+
+#: Products a Link token may ask for.
+LINK_PRODUCTS = _link_products()
 
 _HINT_GENERATE_KEY = (
     'Generate one with `python -c "from cryptography.fernet import Fernet; '
@@ -86,7 +71,11 @@ def check_plaid_settings(
 
 
 def _check_credentials() -> list[CheckMessage]:
-    missing = [key for key in ("CLIENT_ID", "SECRET") if not getattr(plaid_settings, key)]
+    missing = [
+        key
+        for key in ("CLIENT_ID", "SECRET")
+        if not isinstance(getattr(plaid_settings, key), str) or not getattr(plaid_settings, key)
+    ]
     if not missing:
         return []
     return [
@@ -118,6 +107,8 @@ def _check_unknown_keys(raw: dict[str, Any]) -> list[CheckMessage]:
 def _check_environment() -> list[CheckMessage]:
     environment = plaid_settings.ENVIRONMENT
     errors: list[CheckMessage] = []
+    if not isinstance(environment, str):
+        environment = repr(environment)
     if environment in RETIRED_ENVIRONMENTS:
         errors.append(
             Error(
@@ -242,6 +233,15 @@ def _check_shapes() -> list[CheckMessage]:
                 hint="Plaid requires the app name that Link shows to the user "
                 "(30 characters at most).",
                 id="django_plaid.E009",
+            )
+        )
+    elif len(name) > 30:
+        errors.append(
+            Warning(
+                f'PLAID["CLIENT_NAME"] has {len(name)} characters; Link shows names longer '
+                'than 30 as "This Application".',
+                hint="Use a shorter name.",
+                id="django_plaid.W002",
             )
         )
     return errors

@@ -1,8 +1,7 @@
 """The flows of dj-plaid, in one place.
 
 Views, tasks, admin actions and management commands are thin callers of these
-functions. Only this module (through :func:`~django_plaid.client.get_client`) asks Plaid
-for anything.
+functions. They reach Plaid only through :func:`~django_plaid.client.get_client`.
 """
 
 from __future__ import annotations
@@ -161,7 +160,7 @@ def find_duplicate(item: Item, accounts: Iterable[dict[str, Any]]) -> Item | Non
 def _discard(item: Item, *, reason: str) -> None:
     """Remove a just-created Item at Plaid and here (best effort at Plaid)."""
     try:
-        get_client().call("item_remove", access_token=item.access_token)
+        remove_at_plaid(item)
     except PlaidAPIError as e:
         logger.error(
             "Could not remove %s Item %s at Plaid (%s); remove it from the Plaid dashboard",
@@ -169,6 +168,7 @@ def _discard(item: Item, *, reason: str) -> None:
             item.item_id,
             e.error_code,
         )
+        item._removed_at_plaid = True  # type: ignore[attr-defined]  # logged; do not retry
     item.delete()
 
 
@@ -205,9 +205,7 @@ def set_item_status(
     item.set_error(error if status in BROKEN_STATUSES else None)
     for name, value in fields.items():
         setattr(item, name, value)
-    item.save(
-        update_fields=["status", "error", "error_type", "error_code", "updated_at", *fields]
-    )
+    item.save(update_fields=["status", "error", "error_type", "error_code", "updated_at", *fields])
     if old_status != status:
         logger.info("Item %s: %s -> %s", item.item_id, old_status, status)
         transaction.on_commit(
@@ -239,16 +237,18 @@ def refresh_item(item: Item, *, accounts: bool = True) -> Item:
     """
     client = get_client()
     data = client.call("item_get", access_token=item.access_token)["item"]
-    fetched = client.call("accounts_get", access_token=item.access_token) if accounts else None
     with transaction.atomic():
         status = status_from_plaid(item, data)
-        error = data.get("error")
         apply_item(item, data)
-        if fetched is not None:
-            item.new_accounts_available = False
-            upsert_accounts(item, fetched["accounts"])
         item.save()
-        set_item_status(item, status, error=error)
+        set_item_status(item, status, error=data.get("error"))
+    if accounts and status not in BROKEN_STATUSES:
+        fetched = client.call("accounts_get", access_token=item.access_token)
+        with transaction.atomic():
+            apply_item(item, fetched["item"])
+            item.new_accounts_available = False
+            item.save()
+            upsert_accounts(item, fetched["accounts"])
     return item
 
 
@@ -342,15 +342,53 @@ def sync_item(item: Item, lease_owner: str = "") -> None:
     refresh_accounts(item)
 
 
+#: ``ITEM_ERROR`` codes that describe the Item's state (a person must act), as opposed
+#: to passing conditions such as ``PRODUCT_NOT_READY``.
+ITEM_STATE_ERROR_CODES = frozenset(
+    {
+        "ITEM_LOGIN_REQUIRED",
+        "ACCESS_NOT_GRANTED",
+        "ITEM_LOCKED",
+        "INVALID_CREDENTIALS",
+        "INVALID_MFA",
+        "INVALID_UPDATED_USERNAME",
+        "INSUFFICIENT_CREDENTIALS",
+        "ITEM_NOT_SUPPORTED",
+        "MFA_NOT_SUPPORTED",
+        "NO_ACCOUNTS",
+        "PASSWORD_RESET_REQUIRED",
+        "USER_SETUP_REQUIRED",
+        "USER_PERMISSION_REVOKED",
+    }
+)
+
+
+def record_item_error(item: Item, error: PlaidAPIError) -> None:
+    """When Plaid answers a call with an error about the Item's state, record it as status."""
+    if error.error_type == "ITEM_ERROR" and error.error_code in ITEM_STATE_ERROR_CODES:
+        body = error.as_dict()
+        set_item_status(item, status_for_error(body), error=body)
+
+
 def refresh_accounts(item: Item) -> Item:
-    """Fetch ``/accounts/get`` for ``item`` and store the Item and its Accounts."""
-    fetched = get_client().call("accounts_get", access_token=item.access_token)
+    """Fetch ``/accounts/get`` for ``item`` and store the Item and its Accounts.
+
+    An error about the Item's state (login required...) is recorded as its status and
+    raised.
+    """
+    try:
+        fetched = get_client().call("accounts_get", access_token=item.access_token)
+    except PlaidAPIError as e:
+        record_item_error(item, e)
+        raise
     with transaction.atomic():
         apply_item(item, fetched["item"])
         item.save()
         upsert_accounts(item, fetched["accounts"])
         if fetched["item"].get("error"):
-            set_item_status(item, status_for_error(fetched["item"]["error"]), error=fetched["item"]["error"])
+            set_item_status(
+                item, status_for_error(fetched["item"]["error"]), error=fetched["item"]["error"]
+            )
     return item
 
 
@@ -359,12 +397,7 @@ def refresh_accounts(item: Item) -> Item:
 
 def remove_item(item: Item) -> None:
     """Remove ``item`` at Plaid (which stops billing), then delete it and its data here."""
-    try:
-        get_client().call("item_remove", access_token=item.access_token)
-    except PlaidAPIError as e:
-        if e.error_code not in ITEM_GONE_CODES:
-            raise
-        logger.info("Item %s was already gone at Plaid (%s)", item.item_id, e.error_code)
+    remove_at_plaid(item)
     item_id = item.item_id
     with transaction.atomic():
         item.delete()
@@ -373,11 +406,10 @@ def remove_item(item: Item) -> None:
         )
 
 
-def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
-    """The user revoked access: remove the Item at Plaid, delete its data, keep a record.
+def remove_at_plaid(item: Item) -> None:
+    """Call ``/item/remove`` for ``item`` (an Item already gone at Plaid is fine).
 
-    The Item row stays (status ``revoked``, access token erased) so that apps can tell
-    the user why the bank disappeared and offer to link it again.
+    Marks the instance so that deleting it afterwards does not try again.
     """
     if item.access_token:
         try:
@@ -385,6 +417,17 @@ def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
         except PlaidAPIError as e:
             if e.error_code not in ITEM_GONE_CODES:
                 raise
+            logger.info("Item %s was already gone at Plaid (%s)", item.item_id, e.error_code)
+    item._removed_at_plaid = True  # type: ignore[attr-defined]
+
+
+def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
+    """The user revoked access: remove the Item at Plaid, delete its data, keep a record.
+
+    The Item row stays (status ``revoked``, access token erased) so that apps can tell
+    the user why the bank disappeared and offer to link it again.
+    """
+    remove_at_plaid(item)
     error = error or {
         "error_type": "ITEM_ERROR",
         "error_code": "USER_PERMISSION_REVOKED",
@@ -402,3 +445,29 @@ def revoke_account(item: Item, account_id: str) -> None:
     deleted, _ = item.accounts.filter(account_id=account_id).delete()
     if deleted:
         logger.info("Item %s: account %s revoked and deleted", item.item_id, account_id)
+
+
+def update_item_webhook(item: Item, url: str) -> Item:
+    """Tell Plaid to send the Item's webhooks to ``url`` (``/item/webhook/update``)."""
+    data = get_client().call("item_webhook_update", access_token=item.access_token, webhook=url)
+    item.webhook = data["item"].get("webhook") or url
+    item.save(update_fields=["webhook", "updated_at"])
+    return item
+
+
+def remove_at_plaid_before_delete(item: Item) -> None:
+    """Before an Item row is deleted some other way (a user deleted, a cascade, the shell):
+    remove it at Plaid too, best effort, since the access token dies with the row and an
+    Item left at Plaid keeps billing.
+    """
+    if getattr(item, "_removed_at_plaid", False) or not item.access_token:
+        return
+    try:
+        remove_at_plaid(item)
+    except Exception as e:  # a delete must not fail because Plaid is unreachable
+        logger.error(
+            "Item %s deleted here but not removed at Plaid (%s); remove it from the Plaid "
+            "dashboard",
+            item.item_id,
+            getattr(e, "error_code", type(e).__name__),
+        )

@@ -18,14 +18,14 @@ from .exceptions import PlaidAPIError
 
 logger = logging.getLogger("django_plaid.tasks")
 
-#: Retry delays grow as BASE * 2**retries seconds, capped, with full jitter.
+#: Retry delays grow as BASE * 2**retries seconds, capped, each drawn from its upper half.
 RETRY_BACKOFF_BASE = 5
 RETRY_BACKOFF_MAX = 15 * 60
 MAX_RETRIES = 8
 
 
 def retry_delay(retries: int) -> float:
-    """Seconds to wait before retry number ``retries + 1`` (exponential, full jitter)."""
+    """Seconds to wait before retry number ``retries + 1`` (exponential, "equal" jitter)."""
     ceiling = min(RETRY_BACKOFF_MAX, RETRY_BACKOFF_BASE * 2**retries)
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 

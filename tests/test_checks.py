@@ -107,3 +107,40 @@ def test_empty_client_name():
 def test_checks_are_tagged_security():
     with override_settings(PLAID={**VALID, "SECRET": ""}):
         assert [m.id for m in run_checks(tags=["security"])] == ["django_plaid.E002"]
+
+
+def test_client_name_longer_than_link_shows():
+    assert ids(CLIENT_NAME="A name much longer than thirty characters") == ["django_plaid.W002"]
+
+
+@pytest.mark.parametrize("value", [["sandbox"], 5])
+def test_environment_of_the_wrong_type(value):
+    assert ids(ENVIRONMENT=value) == ["django_plaid.E004"]
+
+
+def test_credentials_of_the_wrong_type():
+    assert ids(CLIENT_ID=123) == ["django_plaid.E002"]
+
+
+def test_every_product_plaid_python_knows_is_accepted():
+    assert ids(PRODUCTS=["identity_match", "cra_base_report", "transactions"]) == []
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"WEBHOOK_MAX_AGE": 0},
+        {"WEBHOOK_MAX_BODY_BYTES": "1MB"},
+        {"WEBHOOK_KEY_CACHE": "nope"},
+        {"WEBHOOK_HANDLER_CLASS": "no.such.Handler"},
+    ],
+)
+def test_webhook_setting_shapes(setting):
+    assert ids(**setting) == ["django_plaid.E008"]
+
+
+def test_webhook_verification_off_outside_debug(settings):
+    settings.DEBUG = False
+    assert ids(WEBHOOK_VERIFY=False) == ["django_plaid.W001"]
+    settings.DEBUG = True
+    assert ids(WEBHOOK_VERIFY=False) == []

@@ -36,7 +36,10 @@ def status_for(error: PlaidAPIError) -> int:
         return status.HTTP_400_BAD_REQUEST
     if error.error_type == "RATE_LIMIT_EXCEEDED":
         return status.HTTP_429_TOO_MANY_REQUESTS
-    if error.error_type == "INSTITUTION_ERROR" or error.error_code == "PLANNED_MAINTENANCE":
+    if error.error_type == "INSTITUTION_ERROR":
+        # The bank is down (try later) or gone (link another): the user's problem either way.
+        return status.HTTP_503_SERVICE_UNAVAILABLE if error.retryable else 400
+    if error.error_code == "PLANNED_MAINTENANCE":
         return status.HTTP_503_SERVICE_UNAVAILABLE
     # Plaid's 5xx, and errors in this server's own requests or keys: the caller
     # cannot fix those, so they are a bad gateway, not the caller's 400.

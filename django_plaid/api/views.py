@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from django.db import transaction
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -66,8 +66,13 @@ class LinkTokenView(PlaidAPIView):
 
 
 def _items(user: Any) -> QuerySet[Item]:
-    accounts = Account.objects.select_related("item").order_by("name", "id")
-    return Item.objects.for_owner(user).prefetch_related(Prefetch("accounts", queryset=accounts))
+    # The access token is deferred: listing Items never decrypts it.
+    accounts = Account.objects.select_related("item").defer("item__access_token")
+    return (
+        Item.objects.for_owner(user)
+        .defer("access_token")
+        .prefetch_related(Prefetch("accounts", queryset=accounts.order_by("name", "id")))
+    )
 
 
 class ExchangeView(PlaidAPIView):
@@ -117,7 +122,9 @@ class ItemViewSet(
         return Response({"item_id": item.item_id, "queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
-class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AccountViewSet(
+    PlaidErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """``accounts/``: the user's Accounts with cached balances (``?item_id=`` filters)."""
 
     serializer_class = AccountSerializer
@@ -126,8 +133,13 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Account]:
-        queryset = Account.objects.for_owner(self.request.user).select_related("item")
+        queryset = (
+            Account.objects.for_owner(self.request.user)
+            .select_related("item")
+            .defer("item__access_token")
+        )
         item_id = self.request.query_params.get("item_id")
         if item_id:
             queryset = queryset.filter(item__item_id=item_id)
-        return queryset.order_by("item__created_at", "name", "id")
+        # Newest Item first, as items/ lists them.
+        return queryset.order_by("-item__created_at", "-item__id", "name", "id")

@@ -83,9 +83,7 @@ class WebhookHandler:
             item.new_accounts_available = True
             item.save(update_fields=["new_accounts_available", "updated_at"])
 
-    def handle_item_webhook_update_acknowledged(
-        self, payload: dict[str, Any], item: Item
-    ) -> None:
+    def handle_item_webhook_update_acknowledged(self, payload: dict[str, Any], item: Item) -> None:
         """Plaid now sends this Item's webhooks to ``new_webhook_url``."""
         item.webhook = str(payload.get("new_webhook_url") or "")
         item.save(update_fields=["webhook", "updated_at"])

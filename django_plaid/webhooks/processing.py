@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import traceback
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -103,3 +104,17 @@ def _dispatch(event: WebhookEvent, item: Item | None) -> None:
         sender=WebhookEvent, **kwargs
     )
     get_webhook_handler().handle(event, payload, item)
+
+
+def reprocess(events: Iterable[WebhookEvent]) -> list[str]:
+    """Process the given events again now (failed ones, or any chosen by staff).
+
+    A processed event is marked pending first so its handlers run again; handlers are
+    idempotent. Returns each event's resulting status.
+    """
+    results = []
+    for event in events:
+        WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEventStatus.PENDING)
+        processed, _ = process_event(event.pk)
+        results.append(processed.status if processed else WebhookEventStatus.FAILED)
+    return results

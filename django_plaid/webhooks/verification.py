@@ -76,9 +76,13 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
             leeway=FUTURE_IAT_LEEWAY,
         )
     except jwt.ImmatureSignatureError:
-        raise PlaidWebhookVerificationError("future_iat", "The JWT is issued in the future.") from None
+        raise PlaidWebhookVerificationError(
+            "future_iat", "The JWT is issued in the future."
+        ) from None
     except jwt.PyJWTError:
-        raise PlaidWebhookVerificationError("bad_signature", "The JWT signature is invalid.") from None
+        raise PlaidWebhookVerificationError(
+            "bad_signature", "The JWT signature is invalid."
+        ) from None
 
     now = time.time() if now is None else now
     iat = claims["iat"]

@@ -95,3 +95,29 @@ def test_list_uses_a_fixed_number_of_queries(api, link, django_assert_max_num_qu
         link(api, institution)
     with django_assert_max_num_queries(4):
         assert len(api.get("/plaid/items/").json()) == 3
+
+
+def test_a_revoked_item_can_still_be_deleted(api, item):
+    from django_plaid import services
+
+    services.revoke_item(item)
+    assert api.delete(f"/plaid/items/{item.item_id}/").status_code == 204
+    assert not Item.objects.filter(pk=item.pk).exists()
+
+
+def test_deleting_the_owner_removes_the_items_at_plaid(item, emulator):
+    item.owner.delete()
+    assert not Item.objects.filter(pk=item.pk).exists()
+    assert item.item_id not in emulator.state.items
+
+
+def test_an_unreadable_token_does_not_break_listing(api, item, settings):
+    from cryptography.fernet import Fernet
+
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    assert api.get("/plaid/items/").status_code == 200
+    assert api.get("/plaid/accounts/").status_code == 200
+    assert api.get(f"/plaid/items/{item.item_id}/").status_code == 200
+    response = api.delete(f"/plaid/items/{item.item_id}/")
+    assert response.status_code == 503
+    assert response.json()["error_code"] == "PLAID_NOT_CONFIGURED"

@@ -1,0 +1,122 @@
+"""One sync per Item at a time; triggers that arrive meanwhile are merged, never lost."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from django_plaid.models import Item
+from django_plaid.sync import acquire_lease, release_lease, run_sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def item(user):
+    return Item.objects.create(
+        owner=user, item_id="sync-item", access_token="t", environment="sandbox"
+    )
+
+
+def trigger(item):
+    Item.objects.filter(pk=item.pk).update(sync_requested=F("sync_requested") + 1)
+
+
+def in_thread(target, *args):
+    result = []
+
+    def run():
+        try:
+            result.append(target(*args))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+def test_a_trigger_during_a_running_sync_is_merged_into_it(item):
+    started, proceed = threading.Event(), threading.Event()
+    calls = []
+
+    def body(item, owner):
+        calls.append(item.sync_requested)
+        if len(calls) == 1:
+            started.set()
+            assert proceed.wait(10)
+
+    trigger(item)
+    thread, result = in_thread(run_sync, item.pk, body)
+    assert started.wait(10)
+    trigger(item)  # arrives while the first sync runs
+    assert run_sync(item.pk, body) is False  # no second, parallel run
+    proceed.set()
+    thread.join(10)
+    assert result == [True]
+    assert len(calls) == 2  # the running sync went round once more
+    item.refresh_from_db()
+    assert item.sync_completed == item.sync_requested == 2
+    assert item.sync_lock_until is None
+
+
+def test_concurrent_triggers_never_run_in_parallel_and_none_is_lost(item):
+    running = []
+    overlap = []
+    lock = threading.Lock()
+
+    def body(item, owner):
+        with lock:
+            running.append(1)
+            if len(running) > 1:
+                overlap.append(True)
+        threading.Event().wait(0.01)
+        with lock:
+            running.pop()
+
+    def trigger_and_sync():
+        trigger(item)
+        run_sync(item.pk, body)
+
+    threads = [in_thread(trigger_and_sync)[0] for _ in range(8)]
+    for thread in threads:
+        thread.join(20)
+    assert overlap == []
+    item.refresh_from_db()
+    assert item.sync_requested == 8
+    assert item.sync_completed == 8
+    assert item.sync_lock_until is None
+
+
+def test_a_dead_workers_lease_expires(item):
+    Item.objects.filter(pk=item.pk).update(
+        sync_lock_owner="dead", sync_lock_until=timezone.now() - timedelta(seconds=1)
+    )
+    trigger(item)
+    assert run_sync(item.pk, lambda item, owner: None) is True
+    item.refresh_from_db()
+    assert item.sync_completed == 1
+
+
+def test_a_live_lease_is_respected(item):
+    assert acquire_lease(item.pk, "other")
+    trigger(item)
+    assert run_sync(item.pk, lambda item, owner: None) is False
+    release_lease(item.pk, "other")
+    assert run_sync(item.pk, lambda item, owner: None) is True
+
+
+def test_a_failed_sync_releases_the_lease_and_keeps_the_trigger(item):
+    trigger(item)
+
+    def body(item, owner):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        run_sync(item.pk, body)
+    item.refresh_from_db()
+    assert item.sync_lock_until is None
+    assert item.sync_completed == 0  # still owed: a retry or the periodic task picks it up
