@@ -183,6 +183,7 @@ class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         return super().get_queryset(request).defer("item__access_token")
+
     readonly_fields = ("item", *ACCOUNT_FIELDS, "raw", "created_at", "updated_at")
     fields = readonly_fields
 

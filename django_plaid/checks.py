@@ -29,6 +29,7 @@ from .conf import DEFAULTS, ENVIRONMENTS, RETIRED_ENVIRONMENTS, plaid_settings
 from .exceptions import PlaidConfigurationError
 from .fields import build_crypter
 
+
 def _link_products() -> frozenset[str]:
     # plaid-python's own list, so a product Plaid adds is accepted as soon as the SDK
     # knows it; less ``balance``, which Plaid rejects in ``products`` (every Item has it).
