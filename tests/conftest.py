@@ -13,6 +13,17 @@ from rest_framework.test import APIClient
 
 from django_plaid.client import get_client
 from django_plaid.models import Item
+from tests.celery import app as celery_app  # noqa: F401  (the suite's Celery app)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    """Each test starts with an empty cache (webhook keys are cached there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tests.urls"
+STATIC_URL = "/static/"
 
 TEMPLATES = [
     {
@@ -55,9 +56,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: concurrency tests (threads, a live server) need
     # SQLite's real locking, where a writer waits for another instead of failing at once.
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(tempfile.gettempdir(), f"dj_plaid_tests_{os.getpid()}.sqlite3")
-    }
+    # (The live server shares connections for in-memory SQLite, so NAME is a file too.)
+    _name = os.path.join(tempfile.gettempdir(), f"dj_plaid_tests_{os.getpid()}.sqlite3")
+    DATABASES["default"]["NAME"] = _name
+    DATABASES["default"]["TEST"] = {"NAME": _name}
     DATABASES["default"]["OPTIONS"] = {"timeout": 30}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -8,5 +8,6 @@ from __future__ import annotations
 from .errors import CATALOGUE, PlaidAPIError
 from .server import Emulator
 from .state import EmulatorState
+from .webhooks import Delivery
 
-__all__ = ["CATALOGUE", "Emulator", "EmulatorState", "PlaidAPIError"]
+__all__ = ["CATALOGUE", "Delivery", "Emulator", "EmulatorState", "PlaidAPIError"]

@@ -21,6 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="accepted client_id")
     parser.add_argument("--secret", default=DEFAULT_SECRET, help="accepted secret")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
+    parser.add_argument(
+        "--no-webhooks",
+        action="store_true",
+        help="record webhooks but do not send them to the Items' webhook URLs",
+    )
     return parser
 
 
@@ -38,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_id=args.client_id,
         secret=args.secret,
         quiet=not args.verbose,
+        send_webhooks=not args.no_webhooks,
     )
     try:
         emulator.start()

@@ -38,6 +38,7 @@ _DOC_SLUGS = {
     "INSTITUTION_ERROR": "institution",
     "TRANSACTIONS_ERROR": "transactions",
     "SANDBOX_ERROR": "sandbox",
+    "ASSET_REPORT_ERROR": "assets",
     "USER_ERROR": "user",
 }
 
@@ -407,6 +408,13 @@ def _specs() -> list[ErrorSpec]:
             "Underlying transaction data changed since last page was fetched. Please restart "
             "pagination from last update.",
         ),
+        # ASSET_REPORT_ERROR: what the sandbox's Assets ERROR webhook carries.
+        s(
+            "ASSET_REPORT_ERROR",
+            "ASSET_REPORT_GENERATION_FAILED",
+            400,
+            "Asset Report generation failed. Please try again.",
+        ),
         # SANDBOX_ERROR.
         s(
             "SANDBOX_ERROR",
@@ -471,6 +479,17 @@ class PlaidAPIError(Exception):
         self.error_code_reason = error_code_reason
         self.suggested_action = suggested_action or (spec.suggested_action if spec else None)
         super().__init__(f"{self.error_type}/{self.error_code}: {self.error_message}")
+
+    def to_webhook_dict(self) -> dict[str, Any]:
+        """Render the error as webhooks embed it: no request_id, with ``status``."""
+        return {
+            "error_type": self.error_type,
+            "error_code": self.error_code,
+            "error_code_reason": self.error_code_reason,
+            "error_message": self.error_message,
+            "display_message": self.display_message,
+            "status": self.http_status,
+        }
 
     def to_dict(self, request_id: str | None = None, *, status: bool = False) -> dict[str, Any]:
         """Render Plaid's error object; ``request_id`` for API answers, ``status`` for Items."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
 from .state import EmulatorState
+from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT, Delivery
 
 __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_SECRET", "Emulator"]
 
@@ -38,6 +42,13 @@ class Emulator:
     ``Emulator(port=0)`` picks a free port. Use ``start()``/``stop()`` or a ``with`` block;
     point plaid-python at ``url`` with ``plaid.Configuration(host=emulator.url, ...)`` and
     the ``client_id``/``secret`` given here.
+
+    Webhooks: Items with a webhook URL get Plaid's webhooks, signed with the emulator's
+    ES256 key (``/webhook_verification_key/get`` publishes it) and POSTed from background
+    threads. A failed attempt (no answer or non-2xx) is retried after each of
+    ``webhook_retry_delays`` seconds, then given up. ``send_webhooks=False`` records
+    deliveries without sending them. ``webhook_delay`` holds each first attempt back, and
+    ``webhook_timeout`` is how long a receiver may take to answer.
     """
 
     def __init__(
@@ -49,12 +60,22 @@ class Emulator:
         *,
         quiet: bool = True,
         state: EmulatorState | None = None,
+        send_webhooks: bool = True,
+        webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_timeout: float = DEFAULT_TIMEOUT,
+        webhook_delay: float = 0.0,
     ) -> None:
         self.host = host
         self.client_id = client_id
         self.secret = secret
         self.quiet = quiet
         self.state = state or EmulatorState()
+        self.state.webhooks.configure(
+            enabled=send_webhooks,
+            retry_delays=webhook_retry_delays,
+            timeout=webhook_timeout,
+            delay=webhook_delay,
+        )
         self.app = EmulatorApp(self.state, client_id=client_id, secret=secret)
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
@@ -99,6 +120,7 @@ class Emulator:
             raise OSError(f"Plaid emulator could not listen on {self.host}:{self.port}") from exc
         server.emulator_quiet = self.quiet  # type: ignore[attr-defined]
         self._server = server
+        self.state.webhooks.start()
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -109,11 +131,12 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port; pending webhooks wait for the next start()."""
         server, thread = self._server, self._thread
         if server is None:
             return
         self._requested_port = int(server.port)
+        self.state.webhooks.close()
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -122,8 +145,88 @@ class Emulator:
         self._thread = None
 
     def reset(self) -> None:
-        """Forget every token and Item (the server keeps running)."""
+        """Forget every token, Item and webhook delivery (the server keeps running).
+
+        Pending deliveries are cancelled, ``send_webhooks`` goes back to the constructor's
+        value, and the webhook signing keys are replaced by one fresh key (a new kid, so
+        keys a receiver cached in an earlier test do not carry over).
+        """
         self.state.reset()
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    @property
+    def send_webhooks(self) -> bool:
+        """Whether webhooks are sent; when False they are only recorded in ``deliveries``."""
+        return self.state.webhooks.enabled
+
+    @send_webhooks.setter
+    def send_webhooks(self, value: bool) -> None:
+        self.state.webhooks.enabled = value
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook delivery since the last reset, in the order queued."""
+        return self.state.webhooks.deliveries
+
+    @property
+    def webhook_key_id(self) -> str:
+        """The ``kid`` of the key that signs new deliveries."""
+        return self.state.webhook_keys.current_kid
+
+    @property
+    def webhook_kid(self) -> str:
+        """Alias of ``webhook_key_id``."""
+        return self.webhook_key_id
+
+    @property
+    def webhook_public_key(self) -> ec.EllipticCurvePublicKey:
+        """The current signing key's public half (what the published JWK describes)."""
+        return self.state.webhook_keys.get().public_key
+
+    def webhook_jwk(self, kid: str | None = None) -> dict[str, Any]:
+        """The public JWK ``/webhook_verification_key/get`` returns (current key by default)."""
+        return self.state.webhook_keys.jwk(kid)
+
+    def rotate_webhook_key(self) -> str:
+        """Sign with a new key from now on; the old key gets ``expired_at`` = now.
+
+        Returns the new ``kid``. Old keys stay fetchable through
+        ``/webhook_verification_key/get``.
+        """
+        with self.state.lock:
+            return self.state.webhook_keys.rotate()
+
+    def sign_webhook(self, body: bytes, *, iat: int | None = None, kid: str | None = None) -> str:
+        """Return a ``Plaid-Verification`` JWT for ``body`` (any bytes).
+
+        Signed with the current key, or the key ``kid`` names (even an expired one);
+        ``iat`` defaults to now. KeyError for an unknown ``kid``.
+        """
+        return self.state.webhook_keys.sign(body, iat=iat, kid=kid)
+
+    def send_webhook(self, url: str, payload: Mapping[str, Any]) -> Delivery:
+        """Queue ``payload`` for ``url``, exactly as given; return the delivery record.
+
+        The body is ``json.dumps(payload, indent=2)``, signed at each attempt. Nothing is
+        added: include ``environment`` etc. yourself to imitate Plaid.
+        """
+        return self.state.webhooks.send(url, payload)
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> list[Delivery]:
+        """Block until every queued delivery succeeded or gave up; return all deliveries.
+
+        Raises TimeoutError (naming what is still pending) after ``timeout`` seconds.
+        """
+        return self.state.webhooks.wait(timeout)
+
+    def hold_webhooks(self) -> AbstractContextManager[None]:
+        """Queue webhooks without sending them until the ``with`` block ends.
+
+        Useful when a webhook must not race the code that triggered it, e.g. an exchange
+        whose INITIAL_UPDATE should reach the app only after it stored the Item.
+        """
+        return self.state.webhooks.hold()
 
     def serve_forever(self) -> None:
         """Start if needed and block until interrupted (used by ``python -m``)."""

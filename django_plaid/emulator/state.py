@@ -17,6 +17,7 @@ from .data import (
     get_institution,
 )
 from .errors import PlaidAPIError, error_for_code
+from .webhooks import WebhookDispatcher, WebhookKeyStore
 
 __all__ = [
     "LINK_TOKEN_TTL",
@@ -125,6 +126,11 @@ class Item:
     error_code: str | None = None
     last_successful_update: datetime | None = None
     last_failed_update: datetime | None = None
+    #: Set by a PENDING_EXPIRATION webhook (UK/EU consent running out).
+    consent_expiration_time: datetime | None = None
+    #: Code and time of the last webhook sent for the Item (``/item/get``'s last_webhook).
+    last_webhook_code: str | None = None
+    last_webhook_sent_at: datetime | None = None
     #: Free-form storage for later phases (transaction cursors, webhook history, faults).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -153,7 +159,11 @@ class Item:
             "billed_products": products,
             "products": products,
             "consented_products": products,
-            "consent_expiration_time": None,
+            "consent_expiration_time": (
+                ids.format_datetime(self.consent_expiration_time)
+                if self.consent_expiration_time
+                else None
+            ),
             "update_type": "background",
             "auth_method": "INSTANT_AUTH" if "auth" in self.products else None,
         }
@@ -167,12 +177,18 @@ class Item:
         def fmt(value: datetime | None) -> str | None:
             return ids.format_datetime(value) if value else None
 
+        last_webhook = None
+        if self.last_webhook_code is not None:
+            last_webhook = {
+                "sent_at": fmt(self.last_webhook_sent_at),
+                "code_sent": self.last_webhook_code,
+            }
         return {
             "transactions": {
                 "last_successful_update": fmt(self.last_successful_update),
                 "last_failed_update": fmt(self.last_failed_update),
             },
-            "last_webhook": None,
+            "last_webhook": last_webhook,
         }
 
 
@@ -228,6 +244,9 @@ class EmulatorState:
     Every public method takes ``lock`` (re-entrant); the dispatcher also holds it around each
     handler, so a handler's reads and writes are atomic as a whole. ``clock`` is injectable
     and ``advance_time()`` shifts it, so tests can expire tokens without sleeping.
+
+    ``webhook_keys`` signs webhooks and ``webhooks`` delivers them (its own lock, never
+    held while waiting on a receiver); ``reset()`` empties the outbox and renews the keys.
     """
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
@@ -238,6 +257,8 @@ class EmulatorState:
         self.public_tokens: dict[str, PublicToken] = {}
         self.items: dict[str, Item] = {}
         self._access_tokens: dict[str, str] = {}
+        self.webhook_keys = WebhookKeyStore()
+        self.webhooks = WebhookDispatcher(self.webhook_keys)
 
     # -- time -------------------------------------------------------------------------------
 
@@ -251,13 +272,20 @@ class EmulatorState:
             self._offset += delta
 
     def reset(self) -> None:
-        """Forget every token and Item, and undo ``advance_time``."""
+        """Forget every token, Item, webhook delivery and signing key; undo ``advance_time``.
+
+        A fresh signing key (new kid) replaces all old ones, so each test starts with a kid
+        no receiver has cached: a key cached (or rotated) in an earlier test cannot leak
+        into this one. A receiver simply fetches the new kid, as after a Plaid rotation.
+        """
         with self.lock:
             self._offset = timedelta()
             self.link_tokens.clear()
             self.public_tokens.clear()
             self.items.clear()
             self._access_tokens.clear()
+            self.webhooks.reset()
+            self.webhook_keys.reset()
 
     # -- link tokens ------------------------------------------------------------------------
 

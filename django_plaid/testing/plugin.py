@@ -5,7 +5,7 @@ Fixtures:
 * ``plaid_emulator_server`` (session): one ``Emulator`` on a free 127.0.0.1 port, started on
   first use and stopped when the session ends.
 * ``plaid_emulator`` (function): that same server, ``reset()`` before the test, so each test
-  starts with no tokens and no Items.
+  starts with no tokens, no Items, no webhook deliveries and a fresh webhook signing key.
 * ``plaid_emulator_settings`` (function): ``plaid_emulator`` plus ``override_settings`` that
   point the ``PLAID`` setting (client id, secret, ``sandbox``, ``HOST``) at it.
 
@@ -45,7 +45,11 @@ def plaid_emulator_server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def plaid_emulator(plaid_emulator_server: Emulator) -> Emulator:
-    """The session's Plaid emulator, emptied (``reset()``) for this test."""
+    """The session's Plaid emulator, emptied (``reset()``) for this test.
+
+    Its webhooks go to each Item's webhook URL; ``plaid_emulator.wait_for_webhooks()``
+    waits for them and ``plaid_emulator.deliveries`` records them.
+    """
     plaid_emulator_server.reset()
     return plaid_emulator_server
 

@@ -16,29 +16,62 @@ import pytest
 from plaid.model.accounts_balance_get_request import AccountsBalanceGetRequest
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.accounts_get_response import AccountsGetResponse
+from plaid.model.assets_error_webhook import AssetsErrorWebhook
+from plaid.model.assets_product_ready_webhook import AssetsProductReadyWebhook
+from plaid.model.auth_default_update_webhook import AuthDefaultUpdateWebhook
 from plaid.model.country_code import CountryCode
+from plaid.model.default_update_webhook import DefaultUpdateWebhook
+from plaid.model.historical_update_webhook import HistoricalUpdateWebhook
+from plaid.model.holdings_default_update_webhook import HoldingsDefaultUpdateWebhook
+from plaid.model.hosted_mmd_verification_webhook import HostedMMDVerificationWebhook
+from plaid.model.identity_default_update_webhook import IdentityDefaultUpdateWebhook
+from plaid.model.initial_update_webhook import InitialUpdateWebhook
 from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdRequest
 from plaid.model.institutions_get_by_id_request_options import InstitutionsGetByIdRequestOptions
 from plaid.model.institutions_get_by_id_response import InstitutionsGetByIdResponse
+from plaid.model.investments_default_update_webhook import InvestmentsDefaultUpdateWebhook
 from plaid.model.item import Item
+from plaid.model.item_error_webhook import ItemErrorWebhook
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_get_response import ItemGetResponse
+from plaid.model.item_login_repaired_webhook import ItemLoginRepairedWebhook
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_public_token_exchange_response import ItemPublicTokenExchangeResponse
 from plaid.model.item_remove_request import ItemRemoveRequest
 from plaid.model.item_remove_response import ItemRemoveResponse
+from plaid.model.item_webhook_update_request import ItemWebhookUpdateRequest
+from plaid.model.item_webhook_update_response import ItemWebhookUpdateResponse
+from plaid.model.jwk_public_key import JWKPublicKey
+from plaid.model.liabilities_default_update_webhook import LiabilitiesDefaultUpdateWebhook
 from plaid.model.link_session_success_metadata import LinkSessionSuccessMetadata
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
 from plaid.model.link_token_create_request_update import LinkTokenCreateRequestUpdate
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.link_token_create_response import LinkTokenCreateResponse
+from plaid.model.new_accounts_available_webhook import NewAccountsAvailableWebhook
+from plaid.model.pending_disconnect_webhook import PendingDisconnectWebhook
+from plaid.model.pending_expiration_webhook import PendingExpirationWebhook
 from plaid.model.plaid_error import PlaidError
 from plaid.model.products import Products
+from plaid.model.recurring_transactions_update_webhook import RecurringTransactionsUpdateWebhook
+from plaid.model.sandbox_item_fire_webhook_request import SandboxItemFireWebhookRequest
+from plaid.model.sandbox_item_fire_webhook_response import SandboxItemFireWebhookResponse
+from plaid.model.sandbox_item_reset_login_request import SandboxItemResetLoginRequest
+from plaid.model.sandbox_item_reset_login_response import SandboxItemResetLoginResponse
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
 )
 from plaid.model.sandbox_public_token_create_response import SandboxPublicTokenCreateResponse
+from plaid.model.sync_updates_available_webhook import SyncUpdatesAvailableWebhook
+from plaid.model.user_account_revoked_webhook import UserAccountRevokedWebhook
+from plaid.model.user_permission_revoked_webhook import UserPermissionRevokedWebhook
+from plaid.model.webhook_type import WebhookType
+from plaid.model.webhook_update_acknowledged_webhook import WebhookUpdateAcknowledgedWebhook
+from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
+from plaid.model.webhook_verification_key_get_response import (
+    WebhookVerificationKeyGetResponse,
+)
 
 from django_plaid.emulator import CATALOGUE, PlaidAPIError
 from django_plaid.emulator.data import INSTITUTIONS
@@ -56,6 +89,35 @@ RESPONSE_MODELS = {
     "/accounts/balance/get": AccountsGetResponse,
     "/institutions/get_by_id": InstitutionsGetByIdResponse,
     "/sandbox/public_token/create": SandboxPublicTokenCreateResponse,
+    "/sandbox/item/fire_webhook": SandboxItemFireWebhookResponse,
+    "/sandbox/item/reset_login": SandboxItemResetLoginResponse,
+    "/item/webhook/update": ItemWebhookUpdateResponse,
+    "/webhook_verification_key/get": WebhookVerificationKeyGetResponse,
+}
+
+#: The SDK model of each webhook the emulator can send, by (webhook_type, webhook_code).
+WEBHOOK_MODELS = {
+    ("ITEM", "ERROR"): ItemErrorWebhook,
+    ("ITEM", "LOGIN_REPAIRED"): ItemLoginRepairedWebhook,
+    ("ITEM", "PENDING_EXPIRATION"): PendingExpirationWebhook,
+    ("ITEM", "PENDING_DISCONNECT"): PendingDisconnectWebhook,
+    ("ITEM", "USER_PERMISSION_REVOKED"): UserPermissionRevokedWebhook,
+    ("ITEM", "USER_ACCOUNT_REVOKED"): UserAccountRevokedWebhook,
+    ("ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED"): WebhookUpdateAcknowledgedWebhook,
+    ("ITEM", "NEW_ACCOUNTS_AVAILABLE"): NewAccountsAvailableWebhook,
+    ("TRANSACTIONS", "INITIAL_UPDATE"): InitialUpdateWebhook,
+    ("TRANSACTIONS", "HISTORICAL_UPDATE"): HistoricalUpdateWebhook,
+    ("TRANSACTIONS", "DEFAULT_UPDATE"): DefaultUpdateWebhook,
+    ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE"): SyncUpdatesAvailableWebhook,
+    ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE"): RecurringTransactionsUpdateWebhook,
+    ("AUTH", "DEFAULT_UPDATE"): AuthDefaultUpdateWebhook,
+    ("AUTH", "SMS_MICRODEPOSITS_VERIFICATION"): HostedMMDVerificationWebhook,
+    ("IDENTITY", "DEFAULT_UPDATE"): IdentityDefaultUpdateWebhook,
+    ("HOLDINGS", "DEFAULT_UPDATE"): HoldingsDefaultUpdateWebhook,
+    ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE"): InvestmentsDefaultUpdateWebhook,
+    ("LIABILITIES", "DEFAULT_UPDATE"): LiabilitiesDefaultUpdateWebhook,
+    ("ASSETS", "PRODUCT_READY"): AssetsProductReadyWebhook,
+    ("ASSETS", "ERROR"): AssetsErrorWebhook,
 }
 
 PRODUCT_SETS = [
@@ -76,6 +138,9 @@ def check_emulator_only(path, body):
         deserialize(body["metadata"], LinkSessionSuccessMetadata)
     elif path == "/emulator/item/set_error":
         deserialize(body["item"], Item)
+    elif path == "/emulator/webhook_key/rotate":
+        deserialize(body["key"], JWKPublicKey)
+        assert deserialize(body["expired_key"], JWKPublicKey).expired_at is not None
     else:
         assert path == "/emulator/reset"
         assert set(body) == {"request_id"}
@@ -155,9 +220,66 @@ def expect_error(call):
     return plaid_error(info.value)
 
 
+def check_webhook(payload):
+    """Deserialize a webhook payload strictly into its SDK model; return the model."""
+    model = WEBHOOK_MODELS[payload["webhook_type"], payload["webhook_code"]]
+    # Only keys the model knows: an invented key would be silently accepted otherwise.
+    assert set(payload) <= set(model.attribute_map), (model, payload)
+    parsed = deserialize(payload, model)
+    assert parsed.environment.value == "sandbox"
+    if "item_id" in model.attribute_map:
+        assert payload["item_id"]
+    return parsed
+
+
+def test_every_webhook_payload_matches_its_model(plaid_emulator):
+    """Make the emulator produce every webhook it can; each must fit its SDK model."""
+    from django_plaid.emulator.notifications import FIRE_WEBHOOK_TYPES
+
+    plaid_emulator.send_webhooks = False  # record only: nothing to receive them here
+    api = make_api(plaid_emulator)
+    products = ("transactions", "auth", "identity", "investments", "liabilities", "assets")
+    public = api.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508",
+            initial_products=[Products(p) for p in products],
+            options=SandboxPublicTokenCreateRequestOptions(webhook="https://example.com/hook"),
+        )
+    ).public_token
+    access_token = api.item_public_token_exchange(
+        ItemPublicTokenExchangeRequest(public_token=public)
+    ).access_token
+    for code, types in FIRE_WEBHOOK_TYPES.items():
+        for webhook_type in types:
+            post(
+                plaid_emulator,
+                "/sandbox/item/fire_webhook",
+                {"access_token": access_token, "webhook_code": code, "webhook_type": webhook_type},
+            )
+    api.sandbox_item_reset_login(SandboxItemResetLoginRequest(access_token=access_token))
+    api.item_webhook_update(
+        ItemWebhookUpdateRequest(access_token=access_token, webhook="https://example.com/new")
+    )
+    deliveries = plaid_emulator.wait_for_webhooks()
+    assert all(d.suppressed for d in deliveries)
+    seen = set()
+    for delivery in deliveries:
+        check_webhook(delivery.payload)
+        seen.add((delivery.webhook_type, delivery.webhook_code))
+    assert seen == set(WEBHOOK_MODELS)
+    # The embedded errors are valid PlaidErrors, with status and without request_id.
+    for delivery in deliveries:
+        error = delivery.payload.get("error")
+        if error is not None:
+            assert deserialize(error, PlaidError).status == 400
+            assert "request_id" not in error
+
+
 def test_every_response_through_the_sdk(plaid_emulator):
     """Drive each endpoint through its successes and failures; check all bodies strictly."""
     api = make_api(plaid_emulator)
+    # Items here point at example.com: record their webhooks, never try to send them.
+    plaid_emulator.send_webhooks = False
     with recording(plaid_emulator) as seen:
         # Institutions: every one, every option combination.
         for institution in INSTITUTIONS.values():
@@ -266,6 +388,56 @@ def test_every_response_through_the_sdk(plaid_emulator):
         expect_error(
             lambda: api.link_token_create(link_token_request(products=[Products("balance")]))
         )
+
+        # Webhooks: the key, firing, forced login resets, URL updates.
+        kid = plaid_emulator.webhook_key_id
+        api.webhook_verification_key_get(WebhookVerificationKeyGetRequest(key_id=kid))
+        expect_error(
+            lambda: api.webhook_verification_key_get(
+                WebhookVerificationKeyGetRequest(key_id="not-a-key")
+            )
+        )
+        post(plaid_emulator, "/emulator/webhook_key/rotate", credentials=False)
+        post(plaid_emulator, "/emulator/webhook_key/rotate", b"[]", credentials=False)
+        api.webhook_verification_key_get(WebhookVerificationKeyGetRequest(key_id=kid))
+        hooked = api.item_public_token_exchange(
+            ItemPublicTokenExchangeRequest(
+                public_token=api.sandbox_public_token_create(
+                    SandboxPublicTokenCreateRequest(
+                        institution_id="ins_109508",
+                        initial_products=[Products("transactions")],
+                        options=SandboxPublicTokenCreateRequestOptions(
+                            webhook="https://example.com/hook"
+                        ),
+                    )
+                ).public_token
+            )
+        ).access_token
+        for code in ("DEFAULT_UPDATE", "LOGIN_REPAIRED", "SYNC_UPDATES_AVAILABLE"):
+            api.sandbox_item_fire_webhook(
+                SandboxItemFireWebhookRequest(access_token=hooked, webhook_code=code)
+            )
+        expect_error(
+            lambda: api.sandbox_item_fire_webhook(
+                SandboxItemFireWebhookRequest(
+                    access_token=hooked,
+                    webhook_code="PRODUCT_READY",
+                    webhook_type=WebhookType("ASSETS"),
+                )
+            )
+        )
+        api.sandbox_item_reset_login(SandboxItemResetLoginRequest(access_token=hooked))
+        api.item_webhook_update(
+            ItemWebhookUpdateRequest(access_token=hooked, webhook="https://example.com/new")
+        )
+        api.item_webhook_update(ItemWebhookUpdateRequest(access_token=hooked, webhook=None))
+        expect_error(
+            lambda: api.sandbox_item_fire_webhook(
+                SandboxItemFireWebhookRequest(access_token=hooked, webhook_code="DEFAULT_UPDATE")
+            )
+        )
+        for delivery in plaid_emulator.deliveries:
+            check_webhook(delivery.payload)
 
         # Removal, and every call with the removed token.
         api.item_remove(ItemRemoveRequest(access_token=broken))

@@ -225,7 +225,8 @@ def test_item_get(api, plaid_emulator):
     assert item.created_at.tzinfo is not None
     assert response.status.transactions.last_successful_update is not None
     assert response.status.transactions.last_failed_update is None
-    assert response.status.last_webhook is None
+    # The exchange sent INITIAL_UPDATE and HISTORICAL_UPDATE to the Item's webhook.
+    assert response.status.last_webhook.code_sent == "HISTORICAL_UPDATE"
 
 
 def test_item_in_error_state(api, plaid_emulator):

@@ -1,15 +1,22 @@
-"""Item endpoints: public-token exchange, ``/item/get`` and ``/item/remove``."""
+"""Item endpoints: public-token exchange, ``/item/get``, ``/item/remove``, webhook URL."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..notifications import notify_item_linked, notify_webhook_update_acknowledged
 from ..routes import Route
 from ..state import EmulatorState
-from ..validation import get_str
-from ._common import item_for_token
+from ..validation import get_str, require
+from ._common import get_webhook, item_for_token
 
-__all__ = ["ROUTES", "item_get", "item_public_token_exchange", "item_remove"]
+__all__ = [
+    "ROUTES",
+    "item_get",
+    "item_public_token_exchange",
+    "item_remove",
+    "item_webhook_update",
+]
 
 
 def item_public_token_exchange(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
@@ -17,6 +24,9 @@ def item_public_token_exchange(state: EmulatorState, body: dict[str, Any]) -> di
     public_token = get_str(body, "public_token", required=True)
     assert public_token is not None
     item = state.exchange_public_token(public_token)
+    # Only new Items get here: update-mode public tokens cannot be exchanged, and Plaid
+    # sends no LOGIN_REPAIRED for a repair made through the app's own update mode.
+    notify_item_linked(state, item)
     return {"access_token": item.access_token, "item_id": item.item_id}
 
 
@@ -35,8 +45,19 @@ def item_remove(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def item_webhook_update(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Point the Item's webhooks at a new URL and acknowledge there (null/"" removes it)."""
+    require(body, "access_token")
+    item = item_for_token(state, body)
+    item.webhook = get_webhook(body, "webhook")
+    if item.webhook:
+        notify_webhook_update_acknowledged(state, item)
+    return {"item": item.to_dict()}
+
+
 ROUTES = (
     Route("/item/public_token/exchange", item_public_token_exchange),
     Route("/item/get", item_get),
     Route("/item/remove", item_remove),
+    Route("/item/webhook/update", item_webhook_update),
 )

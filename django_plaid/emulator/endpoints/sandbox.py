@@ -1,16 +1,36 @@
-"""Sandbox-only endpoints: ``/sandbox/public_token/create`` (Items without Link)."""
+"""Sandbox-only endpoints: Items without Link, fired webhooks, forced login resets."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..errors import PlaidAPIError
 from ..linking import DEFAULT_PASSWORD, DEFAULT_USERNAME, link_item
+from ..notifications import (
+    FIRE_WEBHOOK_TYPES,
+    LOGIN_REQUIRED_DISPLAY_MESSAGE,
+    PRODUCTS_FOR_WEBHOOK_TYPE,
+    fired_payload,
+    notify_item_error,
+    send_item_webhook,
+)
 from ..routes import Route
 from ..state import EmulatorState
-from ..validation import get_int, get_object, get_str, require
-from ._common import get_products, get_webhook
+from ..validation import get_int, get_object, get_str, invalid_field, require
+from ._common import get_products, get_webhook, item_for_token
 
-__all__ = ["ROUTES", "sandbox_public_token_create"]
+__all__ = [
+    "ROUTES",
+    "sandbox_item_fire_webhook",
+    "sandbox_item_reset_login",
+    "sandbox_public_token_create",
+]
+
+#: Plaid's ``WebhookType`` enum (what ``webhook_type`` may say at all).
+_WEBHOOK_TYPES = frozenset(
+    {"AUTH", "HOLDINGS", "INVESTMENTS_TRANSACTIONS", "ITEM", "LIABILITIES", "TRANSACTIONS"}
+    | {"ASSETS", "IDENTITY"}
+)
 
 
 def sandbox_public_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
@@ -37,4 +57,57 @@ def sandbox_public_token_create(state: EmulatorState, body: dict[str, Any]) -> d
     return {"public_token": public.public_token}
 
 
-ROUTES = (Route("/sandbox/public_token/create", sandbox_public_token_create),)
+def sandbox_item_fire_webhook(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Send the Item a webhook of the given code (and type, for ``DEFAULT_UPDATE``)."""
+    require(body, "access_token", "webhook_code")
+    webhook_code = get_str(body, "webhook_code", required=True)
+    assert webhook_code is not None
+    allowed_types = FIRE_WEBHOOK_TYPES.get(webhook_code)
+    if allowed_types is None:
+        raise invalid_field(
+            "webhook_code",
+            "must be one of " + ", ".join(sorted(FIRE_WEBHOOK_TYPES)),
+        )
+    webhook_type = get_str(body, "webhook_type", choices=_WEBHOOK_TYPES) or allowed_types[0]
+    if webhook_type not in allowed_types:
+        hint = " (use /sandbox/item/reset_login for ITEM/ERROR)" if webhook_code == "ERROR" else ""
+        raise invalid_field(
+            "webhook_type",
+            f"must be one of {', '.join(allowed_types)} for webhook_code {webhook_code}{hint}",
+        )
+    get_object(body, "options")
+    new_transactions = get_int(body, "options.new_transactions", default=0, minimum=0) or 0
+
+    item = item_for_token(state, body)
+    if not item.webhook:
+        raise PlaidAPIError("SANDBOX_WEBHOOK_INVALID")
+    product = PRODUCTS_FOR_WEBHOOK_TYPE[webhook_type]
+    if product is not None and product not in item.products:
+        raise PlaidAPIError(
+            "SANDBOX_PRODUCT_NOT_ENABLED",
+            f"the requested product is not enabled for this item: {product} (needed for "
+            f"{webhook_type} webhooks)",
+        )
+    payload = fired_payload(
+        state, item, webhook_type, webhook_code, new_transactions=new_transactions
+    )
+    send_item_webhook(state, item, payload)
+    return {"webhook_fired": True}
+
+
+def sandbox_item_reset_login(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Force the Item into ``ITEM_LOGIN_REQUIRED`` and send ``ITEM``/``ERROR`` about it."""
+    item = item_for_token(state, body)
+    state.set_item_error(item.item_id, "ITEM_LOGIN_REQUIRED")
+    item.last_failed_update = state.now()
+    notify_item_error(
+        state, item, "ITEM_LOGIN_REQUIRED", display_message=LOGIN_REQUIRED_DISPLAY_MESSAGE
+    )
+    return {"reset_login": True}
+
+
+ROUTES = (
+    Route("/sandbox/public_token/create", sandbox_public_token_create),
+    Route("/sandbox/item/fire_webhook", sandbox_item_fire_webhook),
+    Route("/sandbox/item/reset_login", sandbox_item_reset_login),
+)

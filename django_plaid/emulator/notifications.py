@@ -1,0 +1,361 @@
+"""The webhooks the emulator sends about Items, and the payload of each type and code.
+
+Handlers decide *when* (after an exchange, on ``/sandbox/item/reset_login``, ...); this
+module decides *what*: each payload has exactly the keys of its plaid-python model
+(``plaid.model.*_webhook``), with ``environment`` ``"sandbox"``, and goes to the Item's
+webhook URL. An Item without a URL gets nothing, as with Plaid.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from . import ids
+from .errors import PlaidAPIError
+from .state import Account, EmulatorState, Item
+from .webhooks import Delivery
+
+__all__ = [
+    "DEFAULT_UPDATE_TYPES",
+    "FIRE_WEBHOOK_TYPES",
+    "LOGIN_REQUIRED_DISPLAY_MESSAGE",
+    "PRODUCTS_FOR_WEBHOOK_TYPE",
+    "fired_payload",
+    "item_error_payload",
+    "notify_item_error",
+    "notify_item_linked",
+    "notify_sync_updates_available",
+    "notify_webhook_update_acknowledged",
+    "send_item_webhook",
+    "transaction_counts",
+    "webhook_error",
+]
+
+#: How far ahead PENDING_DISCONNECT / PENDING_EXPIRATION put the deadline (Plaid: 7 days).
+NOTICE_PERIOD = timedelta(days=7)
+
+#: What Plaid's ITEM/ERROR webhook shows the user for ITEM_LOGIN_REQUIRED (the API error
+#: itself has a null display_message).
+LOGIN_REQUIRED_DISPLAY_MESSAGE = (
+    "We're unable to update your account information. Please log in again."
+)
+
+#: ``webhook_type`` values ``DEFAULT_UPDATE`` can be fired for; the first is the default.
+DEFAULT_UPDATE_TYPES = (
+    "TRANSACTIONS",
+    "AUTH",
+    "HOLDINGS",
+    "INVESTMENTS_TRANSACTIONS",
+    "LIABILITIES",
+    "IDENTITY",
+)
+
+#: ``/sandbox/item/fire_webhook`` codes the emulator fires, with the webhook types each may
+#: be sent as (the first is used when the request names none).
+FIRE_WEBHOOK_TYPES: dict[str, tuple[str, ...]] = {
+    "DEFAULT_UPDATE": DEFAULT_UPDATE_TYPES,
+    "NEW_ACCOUNTS_AVAILABLE": ("ITEM",),
+    "SMS_MICRODEPOSITS_VERIFICATION": ("AUTH",),
+    "USER_PERMISSION_REVOKED": ("ITEM",),
+    "USER_ACCOUNT_REVOKED": ("ITEM",),
+    "PENDING_DISCONNECT": ("ITEM",),
+    "PENDING_EXPIRATION": ("ITEM",),
+    "LOGIN_REPAIRED": ("ITEM",),
+    "SYNC_UPDATES_AVAILABLE": ("TRANSACTIONS",),
+    "RECURRING_TRANSACTIONS_UPDATE": ("TRANSACTIONS",),
+    # Plaid's sandbox fires these two as Assets webhooks (ITEM/ERROR comes from
+    # /sandbox/item/reset_login instead).
+    "PRODUCT_READY": ("ASSETS",),
+    "ERROR": ("ASSETS",),
+}
+
+#: The Item product a webhook type needs (SANDBOX_PRODUCT_NOT_ENABLED without it).
+PRODUCTS_FOR_WEBHOOK_TYPE: dict[str, str | None] = {
+    "TRANSACTIONS": "transactions",
+    "AUTH": "auth",
+    "HOLDINGS": "investments",
+    "INVESTMENTS_TRANSACTIONS": "investments",
+    "LIABILITIES": "liabilities",
+    "IDENTITY": "identity",
+    "ASSETS": "assets",
+    "ITEM": None,
+}
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+
+def send_item_webhook(state: EmulatorState, item: Item, payload: dict[str, Any]) -> Delivery | None:
+    """Queue ``payload`` for the Item's webhook URL (None, and nothing sent, without one)."""
+    if not item.webhook:
+        return None
+    with state.lock:
+        item.last_webhook_code = payload.get("webhook_code")
+        item.last_webhook_sent_at = state.now()
+    return state.webhooks.send(item.webhook, payload)
+
+
+def _payload(
+    item: Item | None, webhook_type: str, webhook_code: str, **fields: Any
+) -> dict[str, Any]:
+    # Plaid's key order: type, code, item_id, the specifics, environment last.
+    payload: dict[str, Any] = {"webhook_type": webhook_type, "webhook_code": webhook_code}
+    if item is not None:
+        payload["item_id"] = item.item_id
+    payload.update(fields)
+    payload["environment"] = ids.ENVIRONMENT
+    return payload
+
+
+def webhook_error(
+    error_code: str, *, display_message: str | None = None, error_type: str | None = None
+) -> dict[str, Any]:
+    """A catalogue error as webhooks embed it (``status``, no ``request_id``)."""
+    error = PlaidAPIError(error_code, display_message=display_message, error_type=error_type)
+    return error.to_webhook_dict()
+
+
+def item_error_payload(item: Item, error: dict[str, Any]) -> dict[str, Any]:
+    """``ITEM``/``ERROR`` (``ItemErrorWebhook``) carrying ``error``."""
+    return _payload(item, "ITEM", "ERROR", error=error)
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def transaction_counts(item: Item) -> tuple[int, int]:
+    """``new_transactions`` for INITIAL_UPDATE (last 30 days) and HISTORICAL_UPDATE (all).
+
+    The emulator holds no transactions yet, so both are 0; the transactions phase replaces
+    this with counts from the Item's data.
+    """
+    return 0, 0
+
+
+def notify_item_linked(state: EmulatorState, item: Item) -> list[Delivery]:
+    """What Plaid sends once a new Item's public token is exchanged.
+
+    With ``transactions``: ``INITIAL_UPDATE`` then ``HISTORICAL_UPDATE``. The legacy
+    codes go out whether or not the app uses ``/transactions/sync``;
+    ``SYNC_UPDATES_AVAILABLE`` only starts after the Item's first ``/transactions/sync``
+    (see ``notify_sync_updates_available``).
+    """
+    if "transactions" not in item.products or not item.webhook:
+        return []
+    initial, historical = transaction_counts(item)
+    deliveries = [
+        send_item_webhook(
+            state,
+            item,
+            _payload(item, "TRANSACTIONS", "INITIAL_UPDATE", new_transactions=initial, error=None),
+        ),
+        send_item_webhook(
+            state,
+            item,
+            _payload(
+                item, "TRANSACTIONS", "HISTORICAL_UPDATE", new_transactions=historical, error=None
+            ),
+        ),
+    ]
+    return [d for d in deliveries if d is not None]
+
+
+def notify_sync_updates_available(
+    state: EmulatorState,
+    item: Item,
+    *,
+    initial_update_complete: bool = True,
+    historical_update_complete: bool = True,
+) -> Delivery | None:
+    """``TRANSACTIONS``/``SYNC_UPDATES_AVAILABLE`` for the Item.
+
+    Plaid starts sending this only after the Item's first ``/transactions/sync`` call; the
+    transactions phase calls it from there (and after new data arrives).
+    """
+    return send_item_webhook(
+        state,
+        item,
+        _payload(
+            item,
+            "TRANSACTIONS",
+            "SYNC_UPDATES_AVAILABLE",
+            initial_update_complete=initial_update_complete,
+            historical_update_complete=historical_update_complete,
+        ),
+    )
+
+
+def notify_item_error(
+    state: EmulatorState, item: Item, error_code: str, *, display_message: str | None = None
+) -> Delivery | None:
+    """``ITEM``/``ERROR`` for an Item that just went into ``error_code``."""
+    error = webhook_error(error_code, display_message=display_message)
+    return send_item_webhook(state, item, item_error_payload(item, error))
+
+
+def notify_webhook_update_acknowledged(state: EmulatorState, item: Item) -> Delivery | None:
+    """``ITEM``/``WEBHOOK_UPDATE_ACKNOWLEDGED``, sent to the Item's (new) webhook URL."""
+    return send_item_webhook(
+        state,
+        item,
+        _payload(
+            item, "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", new_webhook_url=item.webhook, error=None
+        ),
+    )
+
+
+# -- /sandbox/item/fire_webhook payloads ------------------------------------------------------
+
+_AUTH_SUBTYPES = frozenset({"checking", "savings"})
+_LIABILITY_TYPES = frozenset({"credit", "loan"})
+
+
+def _first(accounts: list[Account], wanted: Callable[[Account], bool]) -> Account | None:
+    return next((a for a in accounts if wanted(a)), accounts[0] if accounts else None)
+
+
+def _account_ids(accounts: list[Account], wanted: Callable[[Account], bool]) -> list[str]:
+    return [a.account_id for a in accounts if wanted(a)]
+
+
+def _default_update(item: Item, webhook_type: str, new_transactions: int) -> dict[str, Any]:
+    accounts = item.accounts
+    if webhook_type == "TRANSACTIONS":
+        return _payload(
+            item, "TRANSACTIONS", "DEFAULT_UPDATE", new_transactions=new_transactions, error=None
+        )
+    if webhook_type == "AUTH":
+        account = _first(accounts, lambda a: a.subtype in _AUTH_SUBTYPES)
+        updated = {account.account_id: ["account_number"]} if account else {}
+        return _payload(
+            item,
+            "AUTH",
+            "DEFAULT_UPDATE",
+            account_ids_with_new_auth=[],
+            account_ids_with_updated_auth=updated,
+            error=None,
+        )
+    if webhook_type == "HOLDINGS":
+        return _payload(
+            item, "HOLDINGS", "DEFAULT_UPDATE", new_holdings=1, updated_holdings=1, error=None
+        )
+    if webhook_type == "INVESTMENTS_TRANSACTIONS":
+        return _payload(
+            item,
+            "INVESTMENTS_TRANSACTIONS",
+            "DEFAULT_UPDATE",
+            new_investments_transactions=1,
+            cancelled_investments_transactions=0,
+            error=None,
+        )
+    if webhook_type == "LIABILITIES":
+        liability_ids = _account_ids(accounts, lambda a: a.type in _LIABILITY_TYPES)
+        return _payload(
+            item,
+            "LIABILITIES",
+            "DEFAULT_UPDATE",
+            account_ids_with_new_liabilities=[],
+            account_ids_with_updated_liabilities={
+                account_id: ["past_amount_due"] for account_id in liability_ids[:1]
+            },
+            error=None,
+        )
+    assert webhook_type == "IDENTITY", webhook_type
+    account = _first(accounts, lambda a: True)
+    return _payload(
+        item,
+        "IDENTITY",
+        "DEFAULT_UPDATE",
+        account_ids_with_updated_identity={account.account_id: ["addresses"]} if account else {},
+        error=None,
+    )
+
+
+def fired_payload(
+    state: EmulatorState,
+    item: Item,
+    webhook_type: str,
+    webhook_code: str,
+    *,
+    new_transactions: int = 0,
+) -> dict[str, Any]:
+    """Build the webhook ``/sandbox/item/fire_webhook`` sends and apply its side effects.
+
+    Side effects keep the world consistent with the news: USER_PERMISSION_REVOKED puts the
+    Item into that error, LOGIN_REPAIRED clears the Item's error, PENDING_EXPIRATION sets
+    its ``consent_expiration_time``. The caller has checked the code, type and product.
+    """
+    now = state.now()
+    if webhook_code == "DEFAULT_UPDATE":
+        return _default_update(item, webhook_type, new_transactions)
+    if webhook_code == "NEW_ACCOUNTS_AVAILABLE":
+        return _payload(item, "ITEM", webhook_code, error=None)
+    if webhook_code == "SMS_MICRODEPOSITS_VERIFICATION":
+        account = _first(item.accounts, lambda a: a.subtype in _AUTH_SUBTYPES)
+        return _payload(
+            item,
+            "AUTH",
+            webhook_code,
+            account_id=account.account_id if account else "",
+            status="MANUALLY_VERIFIED",
+        )
+    if webhook_code == "USER_PERMISSION_REVOKED":
+        state.set_item_error(item.item_id, "USER_PERMISSION_REVOKED")
+        # Plaid's example of this webhook types the error ITEM_ERROR, although API answers
+        # list the code under INVALID_INPUT (the catalogue's type).
+        error = webhook_error("USER_PERMISSION_REVOKED", error_type="ITEM_ERROR")
+        return _payload(item, "ITEM", webhook_code, error=error)
+    if webhook_code == "USER_ACCOUNT_REVOKED":
+        account_id = item.accounts[0].account_id if item.accounts else ""
+        return _payload(item, "ITEM", webhook_code, account_id=account_id)
+    if webhook_code == "PENDING_DISCONNECT":
+        return _payload(
+            item,
+            "ITEM",
+            webhook_code,
+            reason="INSTITUTION_TOKEN_EXPIRATION",
+            disconnect_time=ids.format_datetime(now + NOTICE_PERIOD),
+        )
+    if webhook_code == "PENDING_EXPIRATION":
+        item.consent_expiration_time = now + NOTICE_PERIOD
+        return _payload(
+            item,
+            "ITEM",
+            webhook_code,
+            consent_expiration_time=ids.format_datetime(item.consent_expiration_time),
+        )
+    if webhook_code == "LOGIN_REPAIRED":
+        state.clear_item_error(item.item_id)
+        return _payload(item, "ITEM", webhook_code)
+    if webhook_code == "SYNC_UPDATES_AVAILABLE":
+        return _payload(
+            item,
+            "TRANSACTIONS",
+            webhook_code,
+            initial_update_complete=True,
+            historical_update_complete=True,
+        )
+    if webhook_code == "RECURRING_TRANSACTIONS_UPDATE":
+        return _payload(
+            item,
+            "TRANSACTIONS",
+            webhook_code,
+            account_ids=_account_ids(item.accounts, lambda a: a.type in ("depository", "credit")),
+        )
+    # Assets webhooks are about an Asset Report, not an Item: no item_id in the SDK models.
+    asset_report_id = str(uuid.uuid4())
+    if webhook_code == "PRODUCT_READY":
+        return _payload(
+            None, "ASSETS", webhook_code, asset_report_id=asset_report_id, report_type="FULL"
+        )
+    assert webhook_code == "ERROR", webhook_code
+    return _payload(
+        None,
+        "ASSETS",
+        webhook_code,
+        asset_report_id=asset_report_id,
+        error=webhook_error("ASSET_REPORT_GENERATION_FAILED"),
+    )
