@@ -219,3 +219,24 @@ class WebhookEvent(models.Model):
 
     def __repr__(self) -> str:
         return f"<WebhookEvent {self.pk} {self} {self.status}>"
+
+
+class WebhookDrain(models.Model):
+    """A single row: whether a drain task is queued for the pending webhook events.
+
+    Each delivery flips ``queued_at`` from empty to now with one conditional UPDATE and
+    queues a drain task only when it did the flip, so a burst of deliveries queues one
+    task instead of one each. A drain empties ``queued_at`` before it reads the pending
+    events, so an event stored after that read queues the next drain. A flag older than
+    a minute is treated as lost (its task never ran) and taken over.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    queued_at = models.DateTimeField(_("drain queued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Plaid webhook drain")
+        verbose_name_plural = _("Plaid webhook drain")
+
+    def __str__(self) -> str:
+        return f"queued at {self.queued_at}" if self.queued_at else "idle"

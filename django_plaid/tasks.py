@@ -53,21 +53,38 @@ def refresh_accounts(self: Task, item_pk: int) -> Any:
     return None
 
 
-@shared_task(bind=True, name="django_plaid.process_webhook", ignore_result=True, acks_late=True)
-def process_webhook(self: Task, event_pk: int) -> None:
-    """Process a stored webhook delivery; transient failures are retried with backoff."""
+def _is_transient(error: BaseException) -> bool:
     from django.db import OperationalError
 
+    return isinstance(error, OperationalError) or (
+        isinstance(error, PlaidAPIError) and error.retryable
+    )
+
+
+@shared_task(name="django_plaid.drain_webhooks", ignore_result=True, acks_late=True)
+def drain_webhooks() -> None:
+    """Process the stored webhook deliveries that wait, oldest first.
+
+    Queued by the webhook endpoint (once per burst, not once per delivery). A delivery
+    whose processing fails for a passing reason gets its own retry task with backoff.
+    """
+    from .webhooks.processing import drain
+
+    for pk, failure in drain():
+        if _is_transient(failure):
+            process_webhook.apply_async((pk,), countdown=retry_delay(0))
+
+
+@shared_task(bind=True, name="django_plaid.process_webhook", ignore_result=True, acks_late=True)
+def process_webhook(self: Task, event_pk: int) -> None:
+    """Process one stored webhook delivery; transient failures are retried with backoff."""
     from .webhooks.processing import process_event
 
     _, failure = process_event(event_pk)
     if failure is None:
         return
-    transient = isinstance(failure, OperationalError) or (
-        isinstance(failure, PlaidAPIError) and failure.retryable
-    )
-    if transient and self.request.retries < MAX_RETRIES:
-        raise self.retry(countdown=retry_delay(self.request.retries))
+    if _is_transient(failure) and self.request.retries < MAX_RETRIES:
+        raise self.retry(countdown=retry_delay(self.request.retries + 1))
     # Kept as `failed` on the event: the admin action or `plaid_reprocess_webhooks` retries it.
 
 

@@ -63,14 +63,13 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
     if not isinstance(kid, str) or not KID_PATTERN.match(kid):
         raise PlaidWebhookVerificationError("bad_kid", "The JWT has no valid key id.")
 
-    jwk = get_verification_key(kid)
-    if jwk.get("expired_at") is not None:
+    cached = get_verification_key(kid)
+    if cached.expired:
         raise PlaidWebhookVerificationError("expired_key", "The JWT's key has been rotated out.")
     try:
-        public_key = jwt.PyJWK(jwk, algorithm="ES256").key
         claims = jwt.decode(
             header,
-            key=public_key,
+            key=cached.public_key,
             algorithms=["ES256"],
             options={"require": ["iat"], "verify_aud": False},
             leeway=FUTURE_IAT_LEEWAY,
@@ -111,8 +110,23 @@ def _index_key() -> str:
     return f"django_plaid:webhook_keys:{plaid_settings.ENVIRONMENT}"
 
 
-def get_verification_key(kid: str) -> dict[str, Any]:
-    """The JWK for ``kid``: from the cache, else fetched once from Plaid."""
+class VerificationKey:
+    """A JWK from Plaid, parsed once into a public key."""
+
+    def __init__(self, jwk: dict[str, Any]) -> None:
+        self.jwk = jwk
+        self.expired = jwk.get("expired_at") is not None
+        # Building the key object costs more than a cache hit; see _parsed_keys.
+        self.public_key = jwt.PyJWK(jwk, algorithm="ES256").key
+
+
+#: Parsed keys by their cached JSON text: the shared cache stays the source of truth
+#: (rotation changes the text), this only skips parsing the same text again.
+_parsed_keys: dict[str, VerificationKey] = {}
+
+
+def get_verification_key(kid: str) -> VerificationKey:
+    """The key for ``kid``: from the cache, else fetched once from Plaid."""
     cache = _cache()
     cached = cache.get(_cache_key(kid))
     if cached is None:
@@ -124,7 +138,18 @@ def get_verification_key(kid: str) -> dict[str, Any]:
                 cached = _fetch_once_across_processes(kid)
     if cached == _UNKNOWN:
         raise PlaidWebhookVerificationError("unknown_kid", "Plaid does not know the JWT's key.")
-    return dict(json.loads(cached))
+    parsed = _parsed_keys.get(cached)
+    if parsed is None:
+        try:
+            parsed = VerificationKey(json.loads(cached))
+        except (ValueError, jwt.PyJWTError):
+            raise PlaidWebhookVerificationError(
+                "bad_key", "Plaid's key for the JWT cannot be used."
+            ) from None
+        if len(_parsed_keys) > 100:
+            _parsed_keys.clear()
+        _parsed_keys[cached] = parsed
+    return parsed
 
 
 def _fetch_lock(kid: str) -> threading.Lock:
