@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from . import services
 from .exceptions import PlaidAPIError
-from .models import Account, Item, WebhookEvent, WebhookEventStatus
+from .models import Account, Item, Transaction, WebhookEvent, WebhookEventStatus
 
 ACCOUNT_FIELDS = (
     "account_id",
@@ -107,20 +107,30 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     inlines = (AccountInline,)
-    actions = ("refresh_from_plaid", "remove_at_plaid")
+    actions = ("sync_now", "refresh_balances", "refresh_from_plaid", "remove_at_plaid")
+
+    def _queue(self, request: HttpRequest, queryset: QuerySet[Item], task: Any, what: str) -> None:
+        pks = list(queryset.values_list("pk", flat=True))
+        transaction.on_commit(lambda: [task(pk) for pk in pks])
+        self.message_user(request, f"{what}: {len(pks)} Item(s) queued.", messages.SUCCESS)
+
+    @admin.action(description=_("Sync now (transactions and balances, in the background)"))
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        from .sync import request_sync
+
+        self._queue(request, queryset, request_sync, "Sync")
+
+    @admin.action(description=_("Refresh live balances (in the background)"))
+    def refresh_balances(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        from . import tasks
+
+        self._queue(request, queryset, tasks.refresh_balances.delay, "Balance refresh")
 
     @admin.action(description=_("Refresh status and accounts from Plaid (in the background)"))
     def refresh_from_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from . import tasks
 
-        pks = list(queryset.values_list("pk", flat=True))
-        transaction.on_commit(lambda: [tasks.refresh_item.delay(pk) for pk in pks])
-        self.message_user(
-            request,
-            ngettext("Queued a refresh of %d Item.", "Queued a refresh of %d Items.", len(pks))
-            % len(pks),
-            messages.SUCCESS,
-        )
+        self._queue(request, queryset, tasks.refresh_item.delay, "Refresh")
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return _owner_search_fields()
@@ -244,3 +254,60 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
             % {"done": done, "failed": failed},
             messages.WARNING if failed else messages.SUCCESS,
         )
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Transactions, as Plaid last described them."""
+
+    list_display = (
+        "date",
+        "name",
+        "merchant_name",
+        "amount",
+        "iso_currency_code",
+        "pending",
+        "category_primary",
+        "account",
+    )
+    list_filter = (
+        "pending",
+        "category_primary",
+        "payment_channel",
+        "account__item__institution_name",
+    )
+    list_select_related = ("account",)
+    search_fields = ("name", "merchant_name", "=transaction_id")
+    date_hierarchy = "date"
+    raw_id_fields = ("account",)
+    readonly_fields = (
+        "transaction_id",
+        "account",
+        "amount",
+        "iso_currency_code",
+        "unofficial_currency_code",
+        "date",
+        "authorized_date",
+        "datetime",
+        "authorized_datetime",
+        "name",
+        "merchant_name",
+        "payment_channel",
+        "pending",
+        "pending_transaction_id",
+        "category_primary",
+        "category_detailed",
+        "location",
+        "counterparties",
+        "raw",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    show_full_result_count = False  # a COUNT(*) over millions of rows per page view
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Transaction]:
+        return super().get_queryset(request).defer("account__item__access_token")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

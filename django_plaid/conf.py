@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_BODY_BYTES": 262_144,
     "WEBHOOK_KEY_CACHE": "default",
     "WEBHOOK_HANDLER_CLASS": "django_plaid.webhooks.handlers.WebhookHandler",
+    # Sync and balances.
+    "TRANSACTIONS_PAGE_SIZE": 500,
+    "SYNC_LEASE_SECONDS": 600,
+    "SYNC_STALE_AFTER": 21600,
+    "BALANCE_MAX_AGE": 14400,
+    "BALANCE_REFRESHES_PER_MINUTE": 5,
 }
 
 #: Plaid's environments and their hosts (plaid-python's ``plaid.Environment``).

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -334,12 +336,43 @@ def upsert_accounts(
 def sync_item(item: Item, lease_owner: str = "") -> None:
     """One sync pass for an Item (run under its sync lease by :func:`~django_plaid.sync.run_sync`).
 
-    Refreshes the Item and its Accounts with their cached balances (``/accounts/get``).
-    A revoked Item has nothing left to sync.
+    Refreshes the Item and its Accounts with their cached balances (``/accounts/get``),
+    then its transactions (``/transactions/sync``) when the Item has that product. A
+    revoked Item has nothing left to sync. Sends ``transactions_synced`` after commit.
     """
+    from .sync import renew_lease
+    from .transactions import sync_transactions
+
     if not item.access_token:
         return
     refresh_accounts(item)
+    if "transactions" not in (item.products or []):
+        return
+    try:
+        result = sync_transactions(
+            item, renew=(lambda: renew_lease(item.pk, lease_owner)) if lease_owner else None
+        )
+    except PlaidAPIError as e:
+        record_item_error(item, e)
+        raise
+    logger.info(
+        "Item %s synced: %d added, %d modified, %d removed (%d pages, %d restarts)",
+        item.item_id,
+        result.added,
+        result.modified,
+        result.removed,
+        result.pages,
+        result.restarts,
+    )
+    transaction.on_commit(
+        lambda: signals.transactions_synced.send(
+            sender=Item,
+            item=item,
+            added=result.added,
+            modified=result.modified,
+            removed=result.removed,
+        )
+    )
 
 
 #: ``ITEM_ERROR`` codes that describe the Item's state (a person must act), as opposed
@@ -471,3 +504,74 @@ def remove_at_plaid_before_delete(item: Item) -> None:
             item.item_id,
             getattr(e, "error_code", type(e).__name__),
         )
+
+
+# -- Balances ----------------------------------------------------------------------------
+
+
+def refresh_balances(item: Item) -> bool:
+    """Fetch live balances (``/accounts/balance/get``) and cache them on the Accounts.
+
+    Throttled per Item to ``PLAID["BALANCE_REFRESHES_PER_MINUTE"]`` across processes
+    (Plaid allows 5 a minute per Item in production): returns False, without calling
+    Plaid, when the Item's last live fetch is too recent.
+    """
+    if not item.access_token:
+        return False
+    interval = timedelta(seconds=60 / max(1, int(plaid_settings.BALANCE_REFRESHES_PER_MINUTE)))
+    now = timezone.now()
+    claimed = (
+        Item.objects.filter(pk=item.pk)
+        .filter(
+            Q(balances_requested_at__isnull=True) | Q(balances_requested_at__lte=now - interval)
+        )
+        .update(balances_requested_at=now)
+    )
+    if not claimed:
+        logger.info("Item %s: live balances throttled", item.item_id)
+        return False
+    try:
+        fetched = get_client().call("accounts_balance_get", access_token=item.access_token)
+    except PlaidAPIError as e:
+        record_item_error(item, e)
+        raise
+    with transaction.atomic():
+        accounts = upsert_accounts(item, fetched["accounts"], prune=False)
+        transaction.on_commit(
+            lambda: signals.balances_refreshed.send(sender=Item, item=item, accounts=accounts)
+        )
+    return True
+
+
+# -- Self-healing ----------------------------------------------------------------------------
+
+
+def items_due(now: datetime | None = None) -> dict[str, list[int]]:
+    """The Items the periodic task must act on, by what to do with them.
+
+    ``sync``: healthy Items not synced within ``SYNC_STALE_AFTER`` (lost webhooks), and
+    Items with a trigger no live run is handling (a lost task). ``balances``: healthy
+    Items whose cached balances are older than ``BALANCE_MAX_AGE``. ``refresh``: broken
+    Items not looked at within ``SYNC_STALE_AFTER`` (a lost ``LOGIN_REPAIRED``).
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=int(plaid_settings.SYNC_STALE_AFTER))
+    old_balances = now - timedelta(seconds=int(plaid_settings.BALANCE_MAX_AGE))
+    live = Item.objects.exclude(access_token="")
+    healthy = live.exclude(status__in=BROKEN_STATUSES)
+    unleased = Q(sync_lock_until__isnull=True) | Q(sync_lock_until__lt=now)
+    sync = healthy.filter(
+        Q(last_synced_at__isnull=True, created_at__lt=now - timedelta(minutes=5))
+        | Q(last_synced_at__lt=stale)
+        | (Q(sync_requested__gt=F("sync_completed")) & unleased)
+    )
+    balances = healthy.filter(
+        Q(accounts__balances_updated_at__lt=old_balances)
+        | Q(accounts__balances_updated_at__isnull=True)
+    ).distinct()
+    refresh = live.filter(status__in=BROKEN_STATUSES, updated_at__lt=stale)
+    return {
+        "sync": list(sync.values_list("pk", flat=True)),
+        "balances": list(balances.values_list("pk", flat=True)),
+        "refresh": list(refresh.values_list("pk", flat=True)),
+    }

@@ -37,3 +37,12 @@ def webhook_signal(webhook_type: str, webhook_code: str) -> Signal:
     """The signal sent for one ``(webhook_type, webhook_code)``, e.g. ``("ITEM", "ERROR")``."""
     key = (webhook_type.upper(), webhook_code.upper())
     return WEBHOOK_SIGNALS.setdefault(key, Signal())
+
+
+#: An Item's transactions were synced. Sent after commit.
+#: kwargs: ``item``, ``added``, ``modified``, ``removed`` (counts).
+transactions_synced = Signal()
+
+#: Live balances were fetched for an Item (``/accounts/balance/get``). Sent after commit.
+#: kwargs: ``item``, ``accounts`` (the updated Account instances).
+balances_refreshed = Signal()

@@ -1,4 +1,6 @@
-"""One sync per Item at a time, with concurrent triggers merged into the running one.
+"""Syncing an Item: one run per Item at a time, triggers merged, transactions applied exactly.
+
+One run per Item at a time, with concurrent triggers merged into the running one.
 
 Every trigger (a webhook, the API, the periodic task, a command) bumps the Item's
 ``sync_requested`` counter in the database and queues a task. The task takes the Item's
@@ -19,12 +21,16 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .conf import plaid_settings
 from .models import Item
 
 logger = logging.getLogger("django_plaid.sync")
 
-#: How long a sync run holds an Item before another worker may take over.
-LEASE = timedelta(minutes=10)
+
+def _lease() -> timedelta:
+    # How long a sync run holds an Item before another worker may take over (renewed
+    # after every page, so only a dead worker's lease runs out).
+    return timedelta(seconds=int(plaid_settings.SYNC_LEASE_SECONDS))
 
 
 def request_sync(item_pk: int) -> None:
@@ -41,7 +47,7 @@ def acquire_lease(item_pk: int, owner: str) -> bool:
     taken = (
         Item.objects.filter(pk=item_pk)
         .filter(Q(sync_lock_until__isnull=True) | Q(sync_lock_until__lt=now))
-        .update(sync_lock_until=now + LEASE, sync_lock_owner=owner)
+        .update(sync_lock_until=now + _lease(), sync_lock_owner=owner)
     )
     return taken == 1
 
@@ -49,7 +55,7 @@ def acquire_lease(item_pk: int, owner: str) -> bool:
 def renew_lease(item_pk: int, owner: str) -> bool:
     """Extend a held lease (long syncs call this between pages)."""
     renewed = Item.objects.filter(pk=item_pk, sync_lock_owner=owner).update(
-        sync_lock_until=timezone.now() + LEASE
+        sync_lock_until=timezone.now() + _lease()
     )
     return renewed == 1
 

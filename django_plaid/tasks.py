@@ -113,3 +113,54 @@ def refresh_item(self: Task, item_pk: int) -> None:
         refresh(item)
     except PlaidAPIError as e:
         retry_if_transient(self, e)
+
+
+@shared_task(bind=True, name="django_plaid.refresh_balances", ignore_result=True)
+def refresh_balances(self: Task, item_pk: int) -> None:
+    """Fetch live balances for one Item (throttled per Item; see services.refresh_balances)."""
+    from .models import Item
+    from .services import refresh_balances as refresh
+
+    item = Item.objects.filter(pk=item_pk).first()
+    if item is None:
+        return
+    try:
+        refresh(item)
+    except PlaidAPIError as e:
+        retry_if_transient(self, e)
+
+
+@shared_task(name="django_plaid.maintenance", ignore_result=True)
+def maintenance() -> dict[str, int]:
+    """The periodic task: heal what lost webhooks and lost tasks left behind.
+
+    Syncs stale Items and Items owed a sync, refreshes old balances, re-checks broken
+    Items with Plaid, and drains webhook deliveries still waiting.
+    """
+    from .models import WebhookEvent, WebhookEventStatus
+    from .services import items_due
+    from .sync import request_sync
+    from .webhooks.processing import schedule_drain
+
+    due = items_due()
+    for pk in due["sync"]:
+        request_sync(pk)
+    for pk in due["balances"]:
+        refresh_balances.delay(pk)
+    for pk in due["refresh"]:
+        refresh_item.delay(pk)
+    if WebhookEvent.objects.filter(status=WebhookEventStatus.PENDING).exists():
+        schedule_drain()
+    return {what: len(pks) for what, pks in due.items()}
+
+
+#: The beat schedule of dj-plaid's periodic task (every 5 minutes).
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "django-plaid-maintenance": {"task": "django_plaid.maintenance", "schedule": 300.0},
+}
+
+
+def install_beat_schedule(app: Any, every: float = 300.0) -> None:
+    """Add dj-plaid's periodic task to a Celery app's beat schedule."""
+    schedule = {name: {**entry, "schedule": every} for name, entry in BEAT_SCHEDULE.items()}
+    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **schedule}

@@ -13,6 +13,7 @@ app_name = "django_plaid"
 router = SimpleRouter()
 router.register("items", views.ItemViewSet, basename="item")
 router.register("accounts", views.AccountViewSet, basename="account")
+router.register("transactions", views.TransactionViewSet, basename="transaction")
 
 urlpatterns = [
     path("link-token/", views.LinkTokenView.as_view(), name="link-token"),

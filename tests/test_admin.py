@@ -78,3 +78,35 @@ def test_remove_action_reports_plaid_errors(staff, item, settings):
 def test_plain_delete_is_not_offered(staff, item):
     response = staff.get("/admin/django_plaid/item/")
     assert "delete_selected" not in response.content.decode()
+
+
+def test_transaction_admin(staff, item, emulator):
+    from django_plaid import services
+    from django_plaid.models import Transaction
+
+    services.sync_item(item)
+    txn = Transaction.objects.filter(item=item).exclude(merchant_name=None).first()
+    for query in (
+        "",
+        "?pending__exact=1",
+        f"?q={txn.merchant_name}",
+        f"?category_primary={txn.category_primary}",
+    ):
+        response = staff.get(f"/admin/django_plaid/transaction/{query}")
+        assert response.status_code == 200, query
+    page = staff.get(f"/admin/django_plaid/transaction/{txn.pk}/change/").content.decode()
+    assert txn.transaction_id in page
+    assert item.access_token not in page
+
+
+@pytest.mark.parametrize("action", ["sync_now", "refresh_balances", "refresh_from_plaid"])
+def test_item_background_actions(staff, item, emulator, action, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            "/admin/django_plaid/item/",
+            {"action": action, "_selected_action": [item.pk]},
+            follow=True,
+        )
+    assert "1 Item(s) queued" in response.content.decode()
+    if action == "sync_now":
+        assert item.transactions.exists()

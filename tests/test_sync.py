@@ -120,3 +120,33 @@ def test_a_failed_sync_releases_the_lease_and_keeps_the_trigger(item):
     item.refresh_from_db()
     assert item.sync_lock_until is None
     assert item.sync_completed == 0  # still owed: a retry or the periodic task picks it up
+
+
+def test_two_triggers_at_once_for_one_item_sync_it_exactly(plaid_emulator_settings, user):
+    """Two real syncs race for one Item: one runs, the other merges; no duplicate, no loss."""
+    from django_plaid import services
+    from django_plaid.models import Transaction
+    from tests.conftest import sandbox_public_token
+
+    emulator = plaid_emulator_settings
+    item = services.exchange_public_token(user, sandbox_public_token())
+    emulator.add_transactions(item.item_id, 50)
+    barrier = threading.Barrier(2)
+
+    def trigger_and_sync():
+        trigger(item)
+        barrier.wait(10)
+        run_sync(item.pk, services.sync_item)
+
+    threads = [in_thread(trigger_and_sync)[0] for _ in range(2)]
+    emulator.add_transactions(item.item_id, 5)  # an update while they run
+    for thread in threads:
+        thread.join(30)
+    trigger(item)
+    run_sync(item.pk, services.sync_item)
+    truth = emulator.transactions_truth(item.item_id)
+    ids = list(Transaction.objects.filter(item=item).values_list("transaction_id", flat=True))
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(truth)
+    item.refresh_from_db()
+    assert item.sync_completed == item.sync_requested == 3

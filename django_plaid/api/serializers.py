@@ -9,7 +9,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import Account, Item
+from ..models import Account, Item, Transaction
 
 
 class LinkTokenRequestSerializer(serializers.Serializer):
@@ -130,3 +130,57 @@ class ItemSerializer(serializers.ModelSerializer):
         if not item.error:
             return None
         return {field: item.error.get(field) for field in ITEM_ERROR_FIELDS}
+
+
+class TransactionFilterSerializer(serializers.Serializer):
+    """Query parameters of ``GET transactions/``."""
+
+    account_id = serializers.CharField(required=False, max_length=100)
+    item_id = serializers.CharField(required=False, max_length=100)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+    pending = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start_date"), attrs.get("end_date")
+        if start and end and start > end:
+            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+        return attrs
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    """A transaction; ``amount`` is positive when money leaves the account (Plaid's sign)."""
+
+    account_id = serializers.CharField(source="account.account_id", read_only=True)
+    item_id = serializers.CharField(source="item.item_id", read_only=True)
+    amount = serializers.DecimalField(max_digits=28, decimal_places=10, coerce_to_string=False)
+    personal_finance_category = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transaction
+        fields = (
+            "transaction_id",
+            "account_id",
+            "item_id",
+            "amount",
+            "iso_currency_code",
+            "unofficial_currency_code",
+            "date",
+            "authorized_date",
+            "datetime",
+            "authorized_datetime",
+            "name",
+            "merchant_name",
+            "payment_channel",
+            "pending",
+            "pending_transaction_id",
+            "personal_finance_category",
+            "location",
+            "counterparties",
+        )
+        read_only_fields = fields
+
+    def get_personal_finance_category(self, txn: Transaction) -> dict[str, str] | None:
+        if not txn.category_primary:
+            return None
+        return {"primary": txn.category_primary, "detailed": txn.category_detailed}

@@ -20,14 +20,18 @@ from rest_framework.views import APIView
 
 from .. import services, tasks
 from ..exceptions import DuplicateItemError, PlaidAPIError, PlaidConfigurationError
-from ..models import Account, Item
+from ..models import Account, Item, Transaction
+from ..sync import request_sync
 from .errors import duplicate_item_response, plaid_error_response
+from .pagination import DateKeysetPagination
 from .serializers import (
     AccountSerializer,
     ExchangeSerializer,
     ItemSerializer,
     LinkTokenRequestSerializer,
     LinkTokenSerializer,
+    TransactionFilterSerializer,
+    TransactionSerializer,
 )
 
 
@@ -119,7 +123,28 @@ class ItemViewSet(
         """
         item = self.get_object()
         transaction.on_commit(lambda: tasks.refresh_item.delay(item.pk))
-        return Response({"item_id": item.item_id, "queued": True}, status=status.HTTP_202_ACCEPTED)
+        return _queued(item)
+
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, item_id: str | None = None) -> Response:
+        """Queue a sync of the Item (merged with one already running); 202 at once."""
+        item = self.get_object()
+        request_sync(item.pk)
+        return _queued(item)
+
+    @action(detail=True, methods=["post"], url_path="refresh-balances")
+    def refresh_balances(self, request: Request, item_id: str | None = None) -> Response:
+        """Queue a live balance fetch (throttled per Item); 202 at once.
+
+        The balances are served from the database; ``balances_updated_at`` tells when.
+        """
+        item = self.get_object()
+        transaction.on_commit(lambda: tasks.refresh_balances.delay(item.pk))
+        return _queued(item)
+
+
+def _queued(item: Item) -> Response:
+    return Response({"item_id": item.item_id, "queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
 class AccountViewSet(
@@ -143,3 +168,54 @@ class AccountViewSet(
             queryset = queryset.filter(item__item_id=item_id)
         # Newest Item first, as items/ lists them.
         return queryset.order_by("-item__created_at", "-item__id", "name", "id")
+
+
+class TransactionViewSet(
+    PlaidErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """``transactions/``: the user's transactions, newest first, served from the database.
+
+    Filters: ``account_id``, ``item_id``, ``start_date``, ``end_date`` (inclusive),
+    ``pending``. Keyset pagination: ``page_size`` (at most 500) and ``cursor``.
+    """
+
+    serializer_class = TransactionSerializer
+    permission_classes = (permissions.IsAuthenticated,)
+    pagination_class = DateKeysetPagination
+    lookup_field = "transaction_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[Transaction]:
+        queryset = (
+            Transaction.objects.for_owner(self.request.user)
+            .select_related("account", "item")
+            .only(*_TRANSACTION_COLUMNS)
+        )
+        if self.action != "list":
+            return queryset
+        params = TransactionFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.validated_data
+        if filters.get("account_id"):
+            queryset = queryset.filter(account__account_id=filters["account_id"])
+        if filters.get("item_id"):
+            queryset = queryset.filter(item__item_id=filters["item_id"])
+        if filters.get("start_date"):
+            queryset = queryset.filter(date__gte=filters["start_date"])
+        if filters.get("end_date"):
+            queryset = queryset.filter(date__lte=filters["end_date"])
+        if filters.get("pending") is not None:
+            queryset = queryset.filter(pending=filters["pending"])
+        return queryset
+
+
+# What the API reads: never the raw payload, never the Item's token.
+_TRANSACTION_COLUMNS = (
+    *(
+        f.name
+        for f in Transaction._meta.concrete_fields
+        if f.name not in ("raw", "created_at", "updated_at")
+    ),
+    "account__account_id",
+    "item__item_id",
+)

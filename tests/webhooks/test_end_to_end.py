@@ -163,3 +163,31 @@ def emulator_post(emulator, path, body):
     )
     assert response.status == 200, response.data
     return json.loads(response.data)
+
+
+def test_sync_updates_available_brings_new_transactions(live_emulator, user):
+    """The emulator's SYNC_UPDATES_AVAILABLE, verified and processed, syncs the new rows."""
+    from django_plaid.models import Transaction
+
+    emulator = live_emulator
+    api = APIClient()
+    api.force_authenticate(user)
+    with emulator.hold_webhooks():
+        token = sandbox_public_token(webhook=live_emulator_url(emulator))
+        item_id = api.post("/plaid/exchange/", {"public_token": token}, format="json").json()[
+            "item_id"
+        ]
+    emulator.wait_for_webhooks()
+    assert api.post(f"/plaid/items/{item_id}/sync/").status_code == 202  # activates webhooks
+    item = Item.objects.get(item_id=item_id)
+    assert wait_for(lambda: Transaction.objects.filter(item=item).exists())
+    emulator.add_transactions(item_id, 7)  # Plaid found new transactions: it tells us
+    deliveries = emulator.wait_for_webhooks()
+    assert any(d.webhook_code == "SYNC_UPDATES_AVAILABLE" and d.delivered for d in deliveries)
+    truth = emulator.transactions_truth(item_id)
+    assert wait_for(
+        lambda: (
+            set(Transaction.objects.filter(item=item).values_list("transaction_id", flat=True))
+            == set(truth)
+        )
+    )

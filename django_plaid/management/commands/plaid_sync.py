@@ -1,0 +1,52 @@
+"""``manage.py plaid_sync``: sync one Item, several, or all (transactions and balances)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import F
+
+from ... import services
+from ...exceptions import PlaidAPIError
+from ...models import Item
+from ...sync import request_sync, run_sync
+
+
+class Command(BaseCommand):
+    help = "Sync Plaid Items now: accounts, cached balances and transactions."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("item_ids", nargs="*", help="Plaid item_ids (default: with --all)")
+        parser.add_argument("--all", action="store_true", help="every Item that can sync")
+        parser.add_argument(
+            "--queue", action="store_true", help="queue Celery tasks instead of syncing here"
+        )
+
+    def handle(
+        self, *args: Any, item_ids: list[str], all: bool, queue: bool, **options: Any
+    ) -> None:
+        if not item_ids and not all:
+            raise CommandError("Name item_ids, or use --all.")
+        items = Item.objects.exclude(access_token="")
+        if item_ids:
+            items = items.filter(item_id__in=item_ids)
+            missing = set(item_ids) - set(items.values_list("item_id", flat=True))
+            if missing:
+                raise CommandError(f"Unknown item_ids: {', '.join(sorted(missing))}")
+        failed = 0
+        for item in items.iterator():
+            if queue:
+                request_sync(item.pk)
+                self.stdout.write(f"{item.item_id}: queued")
+                continue
+            Item.objects.filter(pk=item.pk).update(sync_requested=F("sync_requested") + 1)
+            try:
+                ran = run_sync(item.pk, services.sync_item)
+            except PlaidAPIError as e:
+                failed += 1
+                self.stderr.write(f"{item.item_id}: {e.error_code} {e.error_message}")
+                continue
+            self.stdout.write(f"{item.item_id}: {'synced' if ran else 'already syncing (merged)'}")
+        if failed:
+            raise CommandError(f"{failed} Item(s) failed.")

@@ -1,0 +1,242 @@
+"""``/transactions/sync`` into the database: exact, atomic, flat in memory, and fast.
+
+One sync of an Item, in two phases:
+
+1. **Fetch.** Page through ``/transactions/sync`` from the saved cursor with the
+   client's raw-bytes path (plaid-python's typed models cost ~2.6 ms per transaction),
+   500 per page, spilling each page to a temporary file so memory stays flat however
+   long the history. The lease is renewed after every page. If Plaid answers
+   ``TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION``, everything fetched is thrown away
+   and the loop restarts from the saved cursor, as Plaid prescribes.
+2. **Apply.** In one database transaction: every page in order (bulk upsert of
+   ``added`` and ``modified``, one DELETE for ``removed``) and the new cursor, so the
+   cursor is never saved without the data it covers, and nothing partial is kept.
+
+An invalid cursor (Plaid: "cursor not associated with access_token") leads to a full
+resync from the start that replaces the Item's transactions, without duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .client import PlaidClient, get_client
+from .conf import plaid_settings
+from .exceptions import PlaidAPIError
+from .models import Account, Item, Transaction
+
+logger = logging.getLogger("django_plaid.sync")
+
+#: How many times a sync loop restarts after mutation during pagination.
+MAX_RESTARTS = 5
+
+#: Columns an upsert rewrites when Plaid sends a transaction again (added or modified).
+UPDATE_FIELDS = [
+    "owner",
+    "item",
+    "account",
+    "amount",
+    "iso_currency_code",
+    "unofficial_currency_code",
+    "date",
+    "authorized_date",
+    "datetime",
+    "authorized_datetime",
+    "name",
+    "merchant_name",
+    "payment_channel",
+    "pending",
+    "pending_transaction_id",
+    "category_primary",
+    "category_detailed",
+    "location",
+    "counterparties",
+    "raw",
+    "updated_at",
+]
+
+
+@dataclass
+class SyncResult:
+    """What one sync changed."""
+
+    added: int = 0
+    modified: int = 0
+    removed: int = 0
+    pages: int = 0
+    restarts: int = 0
+    full_resync: bool = False
+
+
+class _Restart(Exception):
+    """Plaid's data changed during pagination: start over from the saved cursor."""
+
+
+def sync_transactions(
+    item: Item, *, renew: Any = None, client: PlaidClient | None = None
+) -> SyncResult:
+    """Bring the Item's transactions up to date with Plaid (see the module docstring).
+
+    ``renew`` is called after every page (the caller renews its lease there).
+    """
+    client = client or get_client()
+    result = SyncResult()
+    start_cursor = item.transactions_cursor
+    full_resync = False
+    for attempt in range(MAX_RESTARTS + 1):
+        with tempfile.TemporaryFile() as spill:
+            try:
+                cursor, status, pages = _fetch(client, item, start_cursor, spill, renew)
+            except _Restart:
+                result.restarts = attempt + 1
+                logger.info("Item %s: data changed during pagination; restarting", item.item_id)
+                continue
+            except PlaidAPIError as e:
+                if not _is_cursor_error(e) or full_resync:
+                    raise
+                logger.warning("Item %s: cursor rejected; full resync", item.item_id)
+                full_resync, start_cursor = True, ""
+                result.full_resync = True
+                continue
+            result.pages = pages
+            spill.seek(0)
+            _apply(item, spill, cursor, status, result, replace=full_resync)
+            return result
+    raise PlaidAPIError(
+        "TRANSACTIONS_ERROR",
+        "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+        f"Data kept changing during pagination ({MAX_RESTARTS} restarts)",
+    )
+
+
+def _is_cursor_error(error: PlaidAPIError) -> bool:
+    return error.error_code == "INVALID_FIELD" and "cursor" in (error.error_message or "").lower()
+
+
+def _fetch(
+    client: PlaidClient, item: Item, cursor: str, spill: IO[bytes], renew: Any
+) -> tuple[str, str, int]:
+    """Page through /transactions/sync from ``cursor`` into ``spill``; returns the new cursor."""
+    page_size = int(plaid_settings.TRANSACTIONS_PAGE_SIZE)
+    pages = 0
+    while True:
+        try:
+            page = client.call_raw(
+                "transactions_sync",
+                access_token=item.access_token,
+                cursor=cursor,
+                count=page_size,
+            )
+        except PlaidAPIError as e:
+            if e.error_code == "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION":
+                raise _Restart from None
+            raise
+        pages += 1
+        pickle.dump(
+            (page.get("added") or [], page.get("modified") or [], page.get("removed") or []),
+            spill,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        if renew is not None:
+            renew()
+        cursor = page.get("next_cursor") or cursor
+        if not page.get("has_more"):
+            return cursor, str(page.get("transactions_update_status") or ""), pages
+
+
+def _pages(spill: IO[bytes]) -> Iterator[tuple[list[Any], list[Any], list[Any]]]:
+    while True:
+        try:
+            # Our own temporary file, written just above: trusted data.
+            yield pickle.load(spill)  # noqa: S301
+        except EOFError:
+            return
+
+
+def _apply(
+    item: Item, spill: IO[bytes], cursor: str, status: str, result: SyncResult, *, replace: bool
+) -> None:
+    accounts = dict(Account.objects.filter(item=item).values_list("account_id", "pk"))
+    with transaction.atomic():
+        if replace:
+            Transaction.objects.filter(item=item).delete()
+        for added, modified, removed in _pages(spill):
+            rows = [
+                row
+                for data in (*added, *modified)
+                if (row := to_row(item, data, accounts)) is not None
+            ]
+            if rows:
+                Transaction.objects.bulk_create(
+                    rows,
+                    update_conflicts=True,
+                    unique_fields=["transaction_id"],
+                    update_fields=UPDATE_FIELDS,
+                )
+            if removed:
+                Transaction.objects.filter(
+                    item=item, transaction_id__in=[r["transaction_id"] for r in removed]
+                ).delete()
+            result.added += len(added)
+            result.modified += len(modified)
+            result.removed += len(removed)
+        # Saved with the data it covers: never a cursor without its rows.
+        Item.objects.filter(pk=item.pk).update(
+            transactions_cursor=cursor, transactions_update_status=status
+        )
+    item.transactions_cursor = cursor
+    item.transactions_update_status = status
+
+
+def _money(value: Any) -> Decimal:
+    # Through str(): Decimal(0.1) would carry the float's binary noise.
+    return Decimal(str(value))
+
+
+def to_row(item: Item, data: dict[str, Any], accounts: dict[str, int]) -> Transaction | None:
+    """A Transaction (unsaved) from Plaid's JSON; None if its account is unknown here."""
+    account_pk = accounts.get(data.get("account_id", ""))
+    if account_pk is None:
+        logger.warning(
+            "Item %s: transaction for unknown account %s skipped",
+            item.item_id,
+            data.get("account_id"),
+        )
+        return None
+    category = data.get("personal_finance_category") or {}
+    authorized_datetime = data.get("authorized_datetime")
+    when = data.get("datetime")
+    return Transaction(
+        owner_id=item.owner_id,
+        item_id=item.pk,
+        account_id=account_pk,
+        transaction_id=data["transaction_id"],
+        amount=_money(data["amount"]),
+        iso_currency_code=data.get("iso_currency_code"),
+        unofficial_currency_code=data.get("unofficial_currency_code"),
+        date=parse_date(data["date"]),
+        authorized_date=parse_date(data["authorized_date"])
+        if data.get("authorized_date")
+        else None,
+        datetime=parse_datetime(when) if when else None,
+        authorized_datetime=parse_datetime(authorized_datetime) if authorized_datetime else None,
+        name=(data.get("name") or "")[:512],
+        merchant_name=data.get("merchant_name"),
+        payment_channel=data.get("payment_channel") or "",
+        pending=bool(data.get("pending")),
+        pending_transaction_id=data.get("pending_transaction_id"),
+        category_primary=category.get("primary") or "",
+        category_detailed=category.get("detailed") or "",
+        location=data.get("location"),
+        counterparties=data.get("counterparties") or [],
+        raw=data,
+    )
