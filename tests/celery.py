@@ -8,3 +8,4 @@ from celery import Celery
 app = Celery("tests")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.set_default()
+app.autodiscover_tasks(["django_plaid"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -64,9 +65,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Tasks run inline in tests unless a test starts a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run inline in tests; the real-worker tests start workers with a broker URL
+# in the environment, and those workers read it here.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 CELERY_TASK_EAGER_PROPAGATES = True
+# A worker killed mid-task gets its task back quickly (the default is an hour).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 5}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -80,6 +86,8 @@ PLAID = {
     "HOST": "http://127.0.0.1:9",
     "CLIENT_NAME": "dj-plaid tests",
     "REQUEST_TIMEOUT": 5,
+    # A real worker started by the tests gets the emulator and any overrides this way.
+    **json.loads(os.environ.get("DJ_PLAID_TEST_PLAID", "{}")),
 }
 
 REST_FRAMEWORK = {
