@@ -212,15 +212,29 @@ def _check_shapes() -> list[CheckMessage]:
             isinstance(value, str) and value.startswith(("http://", "https://"))
         ):
             wrong(key, "None or an absolute http(s) URL")
-    for key in ("WEBHOOK_MAX_AGE", "WEBHOOK_MAX_BODY_BYTES"):
+    page_size = plaid_settings.TRANSACTIONS_PAGE_SIZE
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 500:
+        wrong("TRANSACTIONS_PAGE_SIZE", "a whole number from 1 to 500 (Plaid's maximum)")
+    for key in (
+        "WEBHOOK_MAX_AGE",
+        "WEBHOOK_MAX_BODY_BYTES",
+        "SYNC_LEASE_SECONDS",
+        "SYNC_STALE_AFTER",
+        "BALANCE_MAX_AGE",
+        "BALANCE_REFRESHES_PER_MINUTE",
+    ):
         value = getattr(plaid_settings, key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             wrong(key, "a positive whole number")
     if plaid_settings.WEBHOOK_KEY_CACHE not in settings.CACHES:
         wrong("WEBHOOK_KEY_CACHE", "the alias of a cache in settings.CACHES")
+    from .webhooks.handlers import WebhookHandler
+
     try:
-        import_string(str(plaid_settings.WEBHOOK_HANDLER_CLASS))
+        handler_class = import_string(str(plaid_settings.WEBHOOK_HANDLER_CLASS))
     except ImportError:
+        handler_class = None
+    if not (isinstance(handler_class, type) and issubclass(handler_class, WebhookHandler)):
         wrong("WEBHOOK_HANDLER_CLASS", "the dotted path of a WebhookHandler subclass")
     if plaid_settings.ANDROID_PACKAGE_NAME is not None and not isinstance(
         plaid_settings.ANDROID_PACKAGE_NAME, str

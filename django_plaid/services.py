@@ -203,6 +203,7 @@ def set_item_status(
     Extra ``fields`` are saved on the Item too.
     """
     old_status = item.status
+    old_code = item.error_code
     item.status = status
     item.set_error(error if status in BROKEN_STATUSES else None)
     for name, value in fields.items():
@@ -215,7 +216,8 @@ def set_item_status(
                 sender=Item, item=item, old_status=old_status, new_status=status
             )
         )
-    if error and status in BROKEN_STATUSES:
+    if error and status in BROKEN_STATUSES and (old_status, old_code) != (status, item.error_code):
+        # Once per new error: repeated deliveries of the same ERROR do not page anyone twice.
         transaction.on_commit(lambda: signals.item_error.send(sender=Item, item=item, error=error))
     return item
 

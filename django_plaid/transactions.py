@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .client import PlaidClient, get_client
@@ -166,7 +166,11 @@ def _apply(
     item: Item, spill: IO[bytes], cursor: str, status: str, result: SyncResult, *, replace: bool
 ) -> None:
     accounts = dict(Account.objects.filter(item=item).values_list("account_id", "pk"))
-    with transaction.atomic():
+    connection = connections[router.db_for_write(Transaction)]
+    with transaction.atomic(using=connection.alias):
+        # COPY needs psycopg 3; psycopg2 and SQLite take the portable bulk upsert.
+        copy = connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg"
+        upsert = _CopyUpsert(connection) if copy else _bulk_upsert
         if replace:
             Transaction.objects.filter(item=item).delete()
         for added, modified, removed in _pages(spill):
@@ -176,12 +180,7 @@ def _apply(
                 if (row := to_row(item, data, accounts)) is not None
             ]
             if rows:
-                Transaction.objects.bulk_create(
-                    rows,
-                    update_conflicts=True,
-                    unique_fields=["transaction_id"],
-                    update_fields=UPDATE_FIELDS,
-                )
+                upsert(rows)
             if removed:
                 Transaction.objects.filter(
                     item=item, transaction_id__in=[r["transaction_id"] for r in removed]
@@ -195,6 +194,58 @@ def _apply(
         )
     item.transactions_cursor = cursor
     item.transactions_update_status = status
+
+
+def _bulk_upsert(rows: list[Transaction]) -> None:
+    Transaction.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["transaction_id"], update_fields=UPDATE_FIELDS
+    )
+
+
+class _CopyUpsert:
+    """PostgreSQL: COPY each page into a temporary table, then one INSERT ... ON CONFLICT.
+
+    Three times the rate of ``bulk_create`` here: COPY skips SQL parsing of thousands of
+    literals, and psycopg writes rows in C (benchmarks/sync_ingest.py measures it).
+    Must be used inside a transaction (the temporary table lives until it commits).
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        quote = connection.ops.quote_name
+        self.fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        table = quote(Transaction._meta.db_table)
+        updates = ", ".join(
+            f"{column} = EXCLUDED.{column}"
+            for column in (quote(Transaction._meta.get_field(n).column) for n in UPDATE_FIELDS)
+        )
+        unique = quote(Transaction._meta.get_field("transaction_id").column)
+        # Identifiers come from the model's metadata; no value is ever interpolated.
+        self.create = (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS django_plaid_transaction_stage "  # noqa: S608
+            f"ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        self.copy = f"COPY django_plaid_transaction_stage ({columns}) FROM STDIN"
+        self.merge = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM django_plaid_transaction_stage "
+            f"ON CONFLICT ({unique}) DO UPDATE SET {updates}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(self.create)
+            cursor.execute("TRUNCATE django_plaid_transaction_stage")
+
+    def __call__(self, rows: list[Transaction]) -> None:
+        connection = self.connection
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(self.copy) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [f.get_db_prep_save(f.pre_save(row, True), connection) for f in self.fields]
+                    )
+            cursor.execute(self.merge)
+            cursor.execute("TRUNCATE django_plaid_transaction_stage")
 
 
 def _money(value: Any) -> Decimal:

@@ -118,10 +118,16 @@ def broker():
     redis.Redis.from_url(BROKER).flushdb()
     saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
     celery_app.conf.update(broker_url=BROKER, task_always_eager=False)
-    celery_app._pool = None  # forget connections made with the old URL
+    _forget_connections()
     yield
     celery_app.conf.update(saved)
+    _forget_connections()
+
+
+def _forget_connections() -> None:
+    # Connections and producers made with the old broker URL are cached; drop them.
     celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture

@@ -133,9 +133,15 @@ def test_every_product_plaid_python_knows_is_accepted():
         {"WEBHOOK_MAX_BODY_BYTES": "1MB"},
         {"WEBHOOK_KEY_CACHE": "nope"},
         {"WEBHOOK_HANDLER_CLASS": "no.such.Handler"},
+        {"TRANSACTIONS_PAGE_SIZE": 501},
+        {"TRANSACTIONS_PAGE_SIZE": 0},
+        {"SYNC_LEASE_SECONDS": -1},
+        {"SYNC_STALE_AFTER": "6h"},
+        {"BALANCE_MAX_AGE": 0},
+        {"BALANCE_REFRESHES_PER_MINUTE": 0},
     ],
 )
-def test_webhook_setting_shapes(setting):
+def test_webhook_sync_and_balance_setting_shapes(setting):
     assert ids(**setting) == ["django_plaid.E008"]
 
 
@@ -144,3 +150,7 @@ def test_webhook_verification_off_outside_debug(settings):
     assert ids(WEBHOOK_VERIFY=False) == ["django_plaid.W001"]
     settings.DEBUG = True
     assert ids(WEBHOOK_VERIFY=False) == []
+
+
+def test_webhook_handler_must_be_a_webhook_handler():
+    assert ids(WEBHOOK_HANDLER_CLASS="django_plaid.models.Item") == ["django_plaid.E008"]

@@ -119,6 +119,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "products",
             "status",
             "error",
+            "new_accounts_available",
             "consent_expiration_time",
             "created_at",
             "updated_at",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import ids
 from .errors import PlaidAPIError
-from .routes import Route
+from .routes import RawJSON, Route
 from .state import EmulatorState
 
 if TYPE_CHECKING:
@@ -83,7 +83,8 @@ class EmulatorApp:
         self.client_id = client_id
         self._secret = secret
         self.routes: dict[str, Route] = {}
-        self.hooks: list[Hook] = []
+        # Fault injection (state.faults) is the first hook; tests may append their own.
+        self.hooks: list[Hook] = [state.faults]
         for route in routes:
             self.add_route(route)
 
@@ -158,6 +159,8 @@ class EmulatorApp:
         # exchanges of one public token: exactly one wins).
         with self.state.lock:
             result = route.handler(self.state, body)
+        if isinstance(result, RawJSON):
+            return Response(200, result.with_request_id(request_id))
         result.setdefault("request_id", request_id)
         return Response(200, result)
 

@@ -28,6 +28,7 @@ __all__ = [
     "notify_item_error",
     "notify_item_linked",
     "notify_sync_updates_available",
+    "notify_transactions_changed",
     "notify_webhook_update_acknowledged",
     "send_item_webhook",
     "transaction_counts",
@@ -129,10 +130,12 @@ def item_error_payload(item: Item, error: dict[str, Any]) -> dict[str, Any]:
 def transaction_counts(item: Item) -> tuple[int, int]:
     """``new_transactions`` for INITIAL_UPDATE (last 30 days) and HISTORICAL_UPDATE (all).
 
-    The emulator holds no transactions yet, so both are 0; the transactions phase replaces
-    this with counts from the Item's data.
+    Counted among the Item's current transactions, the last 30 days ending on the day
+    the Item was created; (0, 0) without the transactions product.
     """
-    return 0, 0
+    if item.ledger is None:
+        return 0, 0
+    return item.ledger.counts(item.created_at.date())
 
 
 def notify_item_linked(state: EmulatorState, item: Item) -> list[Delivery]:
@@ -144,6 +147,10 @@ def notify_item_linked(state: EmulatorState, item: Item) -> list[Delivery]:
     (see ``notify_sync_updates_available``).
     """
     if "transactions" not in item.products or not item.webhook:
+        return []
+    if not item.transactions_ready:
+        # Plaid sends these once the pull is done: EmulatorState.set_transactions_ready.
+        item.link_webhooks_deferred = True
         return []
     initial, historical = transaction_counts(item)
     deliveries = [
@@ -172,8 +179,8 @@ def notify_sync_updates_available(
 ) -> Delivery | None:
     """``TRANSACTIONS``/``SYNC_UPDATES_AVAILABLE`` for the Item.
 
-    Plaid starts sending this only after the Item's first ``/transactions/sync`` call; the
-    transactions phase calls it from there (and after new data arrives).
+    Plaid starts sending this only after the Item's first ``/transactions/sync`` call;
+    ``notify_transactions_changed`` calls it for every change from then on.
     """
     return send_item_webhook(
         state,
@@ -186,6 +193,55 @@ def notify_sync_updates_available(
             historical_update_complete=historical_update_complete,
         ),
     )
+
+
+def notify_transactions_changed(
+    state: EmulatorState,
+    item: Item,
+    *,
+    new_transactions: int = 0,
+    removed_ids: list[str] | None = None,
+    legacy: bool = False,
+) -> list[Delivery]:
+    """Announce a change of the Item's transactions.
+
+    ``SYNC_UPDATES_AVAILABLE`` once the Item has called ``/transactions/sync``. With
+    ``legacy`` (a refresh or sandbox-created transactions: Plaid found new data) also the
+    ``/transactions/get`` webhooks: ``DEFAULT_UPDATE`` with the number of new
+    transactions and ``TRANSACTIONS_REMOVED`` with the removed ids, when there are any.
+    """
+    deliveries: list[Delivery | None] = []
+    if legacy and new_transactions:
+        deliveries.append(
+            send_item_webhook(
+                state,
+                item,
+                _payload(
+                    item,
+                    "TRANSACTIONS",
+                    "DEFAULT_UPDATE",
+                    new_transactions=new_transactions,
+                    error=None,
+                ),
+            )
+        )
+    if legacy and removed_ids:
+        deliveries.append(
+            send_item_webhook(
+                state,
+                item,
+                _payload(
+                    item,
+                    "TRANSACTIONS",
+                    "TRANSACTIONS_REMOVED",
+                    removed_transactions=list(removed_ids),
+                    error=None,
+                ),
+            )
+        )
+    if item.sync_activated and item.transactions_ready:
+        deliveries.append(notify_sync_updates_available(state, item))
+    return [d for d in deliveries if d is not None]
 
 
 def notify_item_error(

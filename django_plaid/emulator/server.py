@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
-from .state import EmulatorState
+from .faults import FaultRegistry
+from .state import EmulatorState, Item
+from .transactions import MAX_DAYS, TransactionLedger
 from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT, Delivery
 
 __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_SECRET", "Emulator"]
@@ -49,6 +51,14 @@ class Emulator:
     ``webhook_retry_delays`` seconds, then given up. ``send_webhooks=False`` records
     deliveries without sending them. ``webhook_delay`` holds each first attempt back, and
     ``webhook_timeout`` is how long a receiver may take to answer.
+
+    Transactions: Items with ``transactions`` get a generated history (seeded from the
+    item_id) served by ``/transactions/sync`` and ``/transactions/get``;
+    ``transactions_truth()`` is what a full sync must produce, and ``add_transactions()``,
+    ``modify_transaction()``, ``remove_transaction()``, ``post_pending()``,
+    ``refresh_transactions()`` and ``generate_transactions()`` change it. Methods taking
+    ``item`` accept an item_id or an access token. ``faults`` injects failures (HTTP 500,
+    rate limits, slowness, any catalogue error, mutation during pagination).
     """
 
     def __init__(
@@ -145,13 +155,61 @@ class Emulator:
         self._thread = None
 
     def reset(self) -> None:
-        """Forget every token, Item and webhook delivery (the server keeps running).
+        """Forget every token, Item, fault and webhook delivery (the server keeps running).
 
         Pending deliveries are cancelled, ``send_webhooks`` goes back to the constructor's
         value, and the webhook signing keys are replaced by one fresh key (a new kid, so
         keys a receiver cached in an earlier test do not carry over).
         """
         self.state.reset()
+
+    # -- faults and transactions ----------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultRegistry:
+        """Injected failures: ``faults.add(kind, ...)``, ``faults.list()``, ``faults.clear()``."""
+        return self.state.faults
+
+    def transactions_truth(self, item: str | Item) -> dict[str, dict[str, Any]]:
+        """The Item's current transactions by id, as served (see EmulatorState)."""
+        return self.state.transactions_truth(item)
+
+    def add_transactions(self, item: str | Item, n: int = 1, *, pending: bool = False) -> list[str]:
+        """Add ``n`` new transactions (posted unless ``pending``); return their ids."""
+        return self.state.add_transactions(item, n, pending=pending)
+
+    def modify_transaction(
+        self,
+        item: str | Item,
+        transaction_id: str | None = None,
+        *,
+        amount: float | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Change one transaction (default: a random posted one, amount + $1.00)."""
+        return self.state.modify_transaction(item, transaction_id, amount=amount, name=name)
+
+    def remove_transaction(self, item: str | Item, transaction_id: str | None = None) -> str:
+        """Remove one transaction (default: a random one); return its id."""
+        return self.state.remove_transaction(item, transaction_id)
+
+    def post_pending(self, item: str | Item) -> dict[str, str]:
+        """Post every pending transaction; return {pending id: posted id}."""
+        return self.state.post_pending(item)
+
+    def refresh_transactions(self, item: str | Item) -> dict[str, Any]:
+        """Do what ``/transactions/refresh`` does; return the ids added/modified/removed."""
+        return self.state.refresh_transactions(item)
+
+    def generate_transactions(
+        self, item: str | Item, count: int, *, days: int = MAX_DAYS
+    ) -> TransactionLedger:
+        """Replace the Item's history with ``count`` transactions over ``days`` days."""
+        return self.state.generate_transactions(item, count, days=days)
+
+    def set_transactions_ready(self, item: str | Item, ready: bool = True) -> Item:
+        """End (or, with ``ready=False``, start) the Item's NOT_READY phase."""
+        return self.state.set_transactions_ready(item, ready)
 
     # -- webhooks -----------------------------------------------------------------------------
 

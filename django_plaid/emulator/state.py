@@ -17,9 +17,19 @@ from .data import (
     get_institution,
 )
 from .errors import PlaidAPIError, error_for_code
+from .faults import FaultRegistry
+from .merchants import custom_merchant
+from .transactions import (
+    MAX_DAYS,
+    Transaction,
+    TransactionLedger,
+    ledger_accounts,
+    random_transaction_id,
+)
 from .webhooks import WebhookDispatcher, WebhookKeyStore
 
 __all__ = [
+    "DYNAMIC_USERNAME",
     "LINK_TOKEN_TTL",
     "PUBLIC_TOKEN_TTL",
     "UPDATE_LINK_TOKEN_TTL",
@@ -33,6 +43,15 @@ __all__ = [
 LINK_TOKEN_TTL = timedelta(hours=4)
 UPDATE_LINK_TOKEN_TTL = timedelta(minutes=30)
 PUBLIC_TOKEN_TTL = timedelta(minutes=30)
+
+#: The sandbox user whose transactions change on every ``/transactions/refresh``.
+DYNAMIC_USERNAME = "user_transactions_dynamic"
+#: How many transactions a ``user_transactions_dynamic`` Item starts with (Plaid: ~50),
+#: and how many of those are pending.
+DYNAMIC_HISTORY = 50
+DYNAMIC_PENDING = 4
+#: ``generate_transactions`` refuses more than this (about 300 MB).
+MAX_GENERATED = 1_000_000
 
 
 def _utcnow() -> datetime:
@@ -131,8 +150,21 @@ class Item:
     #: Code and time of the last webhook sent for the Item (``/item/get``'s last_webhook).
     last_webhook_code: str | None = None
     last_webhook_sent_at: datetime | None = None
-    #: Free-form storage for later phases (transaction cursors, webhook history, faults).
+    #: The Item's transactions and change log (None without the transactions product).
+    ledger: TransactionLedger | None = field(default=None, repr=False)
+    #: Set by the first ``/transactions/sync``: SYNC_UPDATES_AVAILABLE is sent from then on.
+    sync_activated: bool = False
+    #: False while Plaid is still pulling the history (sync answers NOT_READY).
+    transactions_ready: bool = True
+    #: INITIAL_UPDATE/HISTORICAL_UPDATE held back until the history is ready.
+    link_webhooks_deferred: bool = False
+    #: Free-form storage for later phases.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether this is a ``user_transactions_dynamic`` Item (refresh changes data)."""
+        return self.username == DYNAMIC_USERNAME
 
     @property
     def error(self) -> PlaidAPIError | None:
@@ -247,6 +279,19 @@ class EmulatorState:
 
     ``webhook_keys`` signs webhooks and ``webhooks`` delivers them (its own lock, never
     held while waiting on a receiver); ``reset()`` empties the outbox and renews the keys.
+
+    Transactions: every Item with the ``transactions`` product has a ``TransactionLedger``
+    (generated history plus change log). ``transactions_truth()`` shows what a client that
+    synced everything must hold; ``add_transactions()``, ``modify_transaction()``,
+    ``remove_transaction()``, ``post_pending()``, ``refresh_transactions()`` and
+    ``generate_transactions()`` change it, and announce it with ``SYNC_UPDATES_AVAILABLE``
+    once the Item has called ``/transactions/sync``. Methods taking ``item`` accept an
+    item_id or an access token.
+
+    ``faults`` holds injected failures (see ``faults.py``). With
+    ``detect_pagination_mutations`` on, *any* change makes the mid-pagination cursors
+    issued before it fail with TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION, as Plaid's
+    do; off (the default), only the ``mutation_during_pagination`` fault does that.
     """
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
@@ -259,6 +304,8 @@ class EmulatorState:
         self._access_tokens: dict[str, str] = {}
         self.webhook_keys = WebhookKeyStore()
         self.webhooks = WebhookDispatcher(self.webhook_keys)
+        self.faults = FaultRegistry(self)
+        self.detect_pagination_mutations = False
 
     # -- time -------------------------------------------------------------------------------
 
@@ -286,6 +333,8 @@ class EmulatorState:
             self._access_tokens.clear()
             self.webhooks.reset()
             self.webhook_keys.reset()
+            self.faults.reset()
+            self.detect_pagination_mutations = False
 
     # -- link tokens ------------------------------------------------------------------------
 
@@ -326,11 +375,15 @@ class EmulatorState:
         client_user_id: str | None = None,
         account_filters: Mapping[str, Any] | None = None,
         days_requested: int = 90,
+        transactions_ready: bool = True,
     ) -> Item:
         """Create an Item directly (no Link, no credentials); tests may use it as a shortcut.
 
-        Raises INVALID_INSTITUTION for an unknown institution and NO_ACCOUNTS when the
-        products and filters leave no account.
+        With ``transactions``, the Item gets its history over ``days_requested`` days
+        (``user_transactions_dynamic``: about 50 transactions, a few pending).
+        ``transactions_ready=False`` makes ``/transactions/sync`` answer NOT_READY until
+        ``set_transactions_ready()``. Raises INVALID_INSTITUTION for an unknown institution
+        and NO_ACCOUNTS when the products and filters leave no account.
         """
         institution = get_institution(institution_id)
         if institution is None:
@@ -353,7 +406,10 @@ class EmulatorState:
                 client_user_id=client_user_id,
                 days_requested=days_requested,
                 last_successful_update=now if "transactions" in products else None,
+                transactions_ready=transactions_ready,
             )
+            if "transactions" in products:
+                item.ledger = self._history(item, days_requested)
             self.items[item.item_id] = item
             self._access_tokens[item.access_token] = item.item_id
             return item
@@ -446,3 +502,318 @@ class EmulatorState:
                 )
             token.exchanged_at = self.now()
             return self.items[token.item_id]
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def resolve_item(self, item: str | Item) -> Item:
+        """An Item from itself, its item_id or its access token."""
+        if isinstance(item, Item):
+            return item
+        if ids.is_access_token(item):
+            return self.item_for_access_token(item)
+        return self.get_item(item)
+
+    def ledger(self, item: str | Item) -> TransactionLedger:
+        """The Item's transaction ledger; PRODUCT_NOT_ENABLED without ``transactions``."""
+        with self.lock:
+            found = self.resolve_item(item)
+            if found.ledger is None:
+                raise PlaidAPIError(
+                    "PRODUCT_NOT_ENABLED",
+                    "the requested product is not enabled for this item: transactions",
+                )
+            return found.ledger
+
+    def _history(self, item: Item, days: int, *, count: int | None = None) -> TransactionLedger:
+        """A fresh ledger for the Item (the next epoch), with its generated history."""
+        epoch = item.ledger.epoch + 1 if item.ledger is not None else 0
+        ledger = TransactionLedger(item.item_id, ledger_accounts(item.accounts), epoch=epoch)
+        today = self.now().date()
+        if count is None and item.dynamic:
+            ledger.populate(
+                today,
+                days,
+                count=DYNAMIC_HISTORY - DYNAMIC_PENDING,
+                extra_pending=DYNAMIC_PENDING,
+            )
+        else:
+            ledger.populate(today, days, count=count)
+        return ledger
+
+    def initialize_transactions(self, item: str | Item, days_requested: int = 90) -> Item:
+        """Add ``transactions`` to an Item that lacks it (what a first sync/get does at Plaid).
+
+        PRODUCTS_NOT_SUPPORTED when the institution has no transactions.
+        """
+        with self.lock:
+            found = self.resolve_item(item)
+            if found.ledger is not None:
+                return found
+            if "transactions" not in found.institution.products:
+                raise PlaidAPIError(
+                    "PRODUCTS_NOT_SUPPORTED",
+                    "the following products are not supported by this institution: transactions",
+                )
+            found.products = sorted({*found.products, "transactions"})
+            found.days_requested = days_requested
+            found.ledger = self._history(found, days_requested)
+            found.last_successful_update = self.now()
+            return found
+
+    def transactions_truth(self, item: str | Item) -> dict[str, dict[str, Any]]:
+        """The Item's current transactions by id, exactly as ``/transactions/sync`` serves them.
+
+        Applying every sync page from an empty cursor, in order, must give exactly this.
+        """
+        with self.lock:
+            return self.ledger(item).truth()
+
+    def set_transactions_ready(self, item: str | Item, ready: bool = True) -> Item:
+        """Switch the Item's NOT_READY phase off (``ready``) or on.
+
+        Becoming ready sends what was held back: INITIAL_UPDATE/HISTORICAL_UPDATE if the
+        Item was exchanged meanwhile, SYNC_UPDATES_AVAILABLE if it has synced before.
+        """
+        from .notifications import notify_item_linked, notify_sync_updates_available
+
+        with self.lock:
+            found = self.resolve_item(item)
+            self.ledger(found)
+            was_ready, found.transactions_ready = found.transactions_ready, ready
+            if ready and not was_ready:
+                found.last_successful_update = self.now()
+                if found.link_webhooks_deferred:
+                    found.link_webhooks_deferred = False
+                    notify_item_linked(self, found)
+                if found.sync_activated:
+                    notify_sync_updates_available(self, found)
+            return found
+
+    def _changed(
+        self,
+        item: Item,
+        *,
+        added: int = 0,
+        removed: list[str] | None = None,
+        notify: bool = True,
+        legacy: bool = False,
+    ) -> None:
+        """Bookkeeping after the ledger changed: pagination staleness, then webhooks."""
+        from .notifications import notify_transactions_changed
+
+        ledger = item.ledger
+        assert ledger is not None
+        if self.detect_pagination_mutations:
+            ledger.pagination_floor = len(ledger)
+        item.last_successful_update = self.now()
+        if notify:
+            notify_transactions_changed(
+                self, item, new_transactions=added, removed_ids=removed or [], legacy=legacy
+            )
+
+    def add_transactions(
+        self, item: str | Item, n: int = 1, *, pending: bool = False, notify: bool = True
+    ) -> list[str]:
+        """Add ``n`` new transactions dated today or yesterday; return their ids.
+
+        Posted by default (``pending=True``: pending card transactions). ``notify=False``
+        skips the SYNC_UPDATES_AVAILABLE webhook.
+        """
+        if n < 0:
+            raise ValueError("n must not be negative")
+        with self.lock:
+            found = self.resolve_item(item)
+            ledger = self.ledger(found)
+            today = self.now().date()
+            new_ids = [
+                ledger.add(ledger.make(today, pending=pending)).transaction_id for _ in range(n)
+            ]
+            if new_ids:
+                self._changed(found, added=len(new_ids), notify=notify)
+            return new_ids
+
+    def _pick(
+        self, ledger: TransactionLedger, transaction_id: str | None, posted: bool
+    ) -> Transaction:
+        if transaction_id is not None:
+            try:
+                return ledger.get(transaction_id)
+            except KeyError:
+                raise PlaidAPIError(
+                    "INVALID_FIELD", f"transaction_id {transaction_id} is not a current transaction"
+                ) from None
+        candidates = [t for t in ledger.current.values() if not (posted and t.pending)]
+        if not candidates:
+            candidates = list(ledger.current.values())
+        if not candidates:
+            raise PlaidAPIError("INVALID_FIELD", "the Item has no transactions")
+        return ledger.rng.choice(candidates)
+
+    def modify_transaction(
+        self,
+        item: str | Item,
+        transaction_id: str | None = None,
+        *,
+        amount: float | None = None,
+        name: str | None = None,
+        notify: bool = True,
+    ) -> str:
+        """Change one transaction (a random posted one by default); return its id.
+
+        Without ``amount`` or ``name`` the amount goes up by $1.00 (what Plaid's dynamic
+        sandbox user does on refresh).
+        """
+        with self.lock:
+            found = self.resolve_item(item)
+            ledger = self.ledger(found)
+            txn = self._pick(ledger, transaction_id, posted=True)
+            changes: dict[str, Any] = {}
+            if amount is not None:
+                changes["amount"] = float(amount)
+            if name is not None:
+                changes["merchant"] = txn.merchant.renamed(name)
+            if not changes:
+                changes["amount"] = round(txn.amount + 1.0, 2) + 0.0
+            ledger.modify(txn, **changes)
+            self._changed(found, notify=notify)
+            return txn.transaction_id
+
+    def remove_transaction(
+        self, item: str | Item, transaction_id: str | None = None, *, notify: bool = True
+    ) -> str:
+        """Remove one transaction (a random one by default); return its id."""
+        with self.lock:
+            found = self.resolve_item(item)
+            ledger = self.ledger(found)
+            txn = self._pick(ledger, transaction_id, posted=False)
+            ledger.remove(txn)
+            self._changed(found, removed=[txn.transaction_id], notify=notify)
+            return txn.transaction_id
+
+    def _post_pending(self, found: Item) -> dict[str, str]:
+        ledger = found.ledger
+        assert ledger is not None
+        today = self.now().date()
+        posted: dict[str, str] = {}
+        for pending in ledger.pending():
+            # Plaid never turns the pending record into the posted one: the pending id is
+            # removed and a new posted transaction points back at it.
+            ledger.remove(pending)
+            new = ledger.add(ledger.posted_version(pending, today))
+            posted[pending.transaction_id] = new.transaction_id
+        return posted
+
+    def post_pending(self, item: str | Item, *, notify: bool = True) -> dict[str, str]:
+        """Post every pending transaction (remove + posted add); return {pending: posted} ids."""
+        with self.lock:
+            found = self.resolve_item(item)
+            self.ledger(found)
+            posted = self._post_pending(found)
+            if posted:
+                self._changed(found, added=len(posted), removed=list(posted), notify=notify)
+            return posted
+
+    def refresh_transactions(self, item: str | Item) -> dict[str, Any]:
+        """What ``/transactions/refresh`` does; return the changes made.
+
+        ``user_transactions_dynamic``: post every pending transaction, add 2 to 4 new pending
+        ones, add $1.00 to one older posted transaction, then send SYNC_UPDATES_AVAILABLE
+        (once synced), DEFAULT_UPDATE and TRANSACTIONS_REMOVED. Other Items: nothing changes.
+        """
+        with self.lock:
+            found = self.resolve_item(item)
+            ledger = self.ledger(found)
+            found.last_successful_update = self.now()
+            if not found.dynamic:
+                return {"added": [], "modified": [], "removed": []}
+            older = [t for t in ledger.current.values() if not t.pending]
+            posted = self._post_pending(found)
+            today = self.now().date()
+            fresh = [
+                ledger.add(ledger.make(today, pending=True)).transaction_id
+                for _ in range(ledger.rng.randint(2, 4))
+            ]
+            modified = []
+            if older:
+                bumped = ledger.rng.choice(older)
+                ledger.modify(bumped, amount=round(bumped.amount + 1.0, 2) + 0.0)
+                modified.append(bumped.transaction_id)
+            added = list(posted.values()) + fresh
+            self._changed(found, added=len(added), removed=list(posted), legacy=True)
+            return {"added": added, "modified": modified, "removed": list(posted)}
+
+    def create_transactions(
+        self, item: str | Item, transactions: list[dict[str, Any]], *, notify: bool = True
+    ) -> list[str]:
+        """Add posted transactions described like ``/sandbox/transactions/create``'s.
+
+        Each dict: ``date_transacted`` and ``date_posted`` (ISO dates), ``amount``,
+        ``description``, optional ``iso_currency_code`` and ``account_id`` (default: the
+        first depository account). No validation here: the endpoint validates.
+        """
+        with self.lock:
+            found = self.resolve_item(item)
+            ledger = self.ledger(found)
+            default_account = next(
+                (a for a in ledger.accounts if a.type == "depository"),
+                ledger.accounts[0] if ledger.accounts else None,
+            )
+            if default_account is None:
+                raise PlaidAPIError(
+                    "NO_ACCOUNTS", "the Item has no depository or credit accounts for transactions"
+                )
+            new_ids = []
+            for spec in transactions:
+                account_id = spec.get("account_id") or default_account.account_id
+                amount = float(spec["amount"])
+                merchant = custom_merchant(
+                    spec["description"], amount, spec.get("iso_currency_code") or "USD"
+                )
+                txn = Transaction(
+                    random_transaction_id(ledger.rng),
+                    account_id,
+                    amount,
+                    str(spec["date_posted"]),
+                    str(spec["date_transacted"]),
+                    merchant,
+                )
+                new_ids.append(ledger.add(txn).transaction_id)
+            if new_ids:
+                self._changed(found, added=len(new_ids), notify=notify, legacy=True)
+            return new_ids
+
+    def generate_transactions(
+        self, item: str | Item, count: int, *, days: int = MAX_DAYS, notify: bool = True
+    ) -> TransactionLedger:
+        """Replace the Item's history with exactly ``count`` transactions over ``days`` days.
+
+        For benchmarks: 100,000 take about a second. The log starts over in a new epoch,
+        so every cursor issued before is refused (INVALID_FIELD): sync again from "".
+        """
+        if not 0 <= count <= MAX_GENERATED:
+            raise ValueError(f"count must be between 0 and {MAX_GENERATED}")
+        if not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"days must be between 1 and {MAX_DAYS}")
+        with self.lock:
+            found = self.resolve_item(item)
+            self.ledger(found)
+            found.ledger = self._history(found, days, count=count)
+            found.last_successful_update = self.now()
+            if notify and found.sync_activated:
+                from .notifications import notify_sync_updates_available
+
+                notify_sync_updates_available(self, found)
+            return found.ledger
+
+    def mutate_during_pagination(self, item: str | Item) -> str:
+        """Add a transaction and make every mid-pagination cursor issued so far stale.
+
+        What the ``mutation_during_pagination`` fault does; returns the new id.
+        """
+        with self.lock:
+            found = self.resolve_item(item)
+            ledger = self.ledger(found)
+            txn = ledger.add(ledger.make(self.now().date()))
+            ledger.pagination_floor = len(ledger)
+            self._changed(found, added=1)
+            return txn.transaction_id

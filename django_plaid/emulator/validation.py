@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .errors import PlaidAPIError
@@ -11,8 +11,10 @@ from .ids import parse_datetime
 
 __all__ = [
     "get_bool",
+    "get_date",
     "get_datetime",
     "get_int",
+    "get_number",
     "get_object",
     "get_str",
     "get_str_list",
@@ -127,6 +129,33 @@ def get_datetime(body: Mapping[str, Any], path: str) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         raise invalid_field(path, "must be an ISO-8601 datetime string") from None
+
+
+def get_date(body: Mapping[str, Any], path: str, *, required: bool = False) -> date | None:
+    """Return a ``YYYY-MM-DD`` date field, or None when absent and optional."""
+    value = _lookup(body, path)
+    if not _present(value):
+        if required:
+            require(body, path)
+        return None
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid_field(path, "must be a date in YYYY-MM-DD format")
+
+
+def get_number(body: Mapping[str, Any], path: str, *, required: bool = False) -> float | None:
+    """Return a numeric field as a float (None when absent and optional)."""
+    value = _lookup(body, path)
+    if not _present(value):
+        if required:
+            require(body, path)
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise invalid_field(path, "must be a number")
+    return float(value)
 
 
 def get_str_list(

@@ -35,6 +35,9 @@ class WebhookHandler:
             # Plaid knows an Item that this database does not (removed here, or linked
             # by another deployment sharing the webhook URL): nothing to update.
             logger.info("Webhook %s for unknown Item %s: ignored", event, event.item_id)
+        elif item.status == ItemStatus.REVOKED:
+            # Removed at Plaid after the user revoked access: its state is final here.
+            logger.info("Webhook %s for revoked Item %s: ignored", event, item.item_id)
         else:
             method(payload, item)
 

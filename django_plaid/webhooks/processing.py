@@ -26,8 +26,8 @@ logger = logging.getLogger("django_plaid.webhooks")
 def parse_payload(body: bytes) -> dict[str, Any]:
     """Parse a delivery's JSON; it must be an object with ``webhook_type``/``webhook_code``."""
     try:
-        payload = json.loads(body)
-    except ValueError:
+        payload = json.loads(body.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included: Plaid sends UTF-8 JSON
         raise PlaidWebhookVerificationError("not_json", "The body is not JSON.") from None
     if not isinstance(payload, dict) or not all(
         isinstance(payload.get(key), str) and payload[key]
@@ -112,7 +112,14 @@ def schedule_drain() -> bool:
 def _queue_drain() -> None:
     from ..tasks import drain_webhooks
 
-    drain_webhooks.delay()
+    try:
+        drain_webhooks.delay()
+    except Exception:
+        # The delivery is stored either way: answer 200 (a 500 would make Plaid send it
+        # again) and give the flag back, so the next delivery tries to queue again;
+        # the periodic task drains what waits meanwhile.
+        logger.exception("Could not queue the webhook drain task; is the broker up?")
+        WebhookDrain.objects.filter(pk=1).update(queued_at=None)
 
 
 def _flip_drain_flag(now: datetime) -> bool:
@@ -213,7 +220,8 @@ def reprocess(events: Iterable[WebhookEvent]) -> list[str]:
     idempotent. Returns each event's resulting status.
     """
     results = []
-    for event in events:
+    # Oldest first, whatever order they were chosen in: status changes keep Plaid's order.
+    for event in sorted(events, key=lambda e: (e.received_at, e.pk)):
         WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEventStatus.PENDING)
         processed, _ = process_event(event.pk)
         results.append(processed.status if processed else WebhookEventStatus.FAILED)

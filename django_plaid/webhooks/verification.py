@@ -37,7 +37,7 @@ UNKNOWN_KEY_CACHE_SECONDS = 60
 #: Seconds of clock skew tolerated for an ``iat`` in the future.
 FUTURE_IAT_LEEWAY = 5
 #: Plaid's key ids are UUIDs; anything else is refused before any call to Plaid.
-KID_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+KID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 _UNKNOWN = "unknown"
 _fetch_locks: dict[str, threading.Lock] = {}
@@ -60,7 +60,7 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
     if jwt_header.get("alg") != "ES256":
         raise PlaidWebhookVerificationError("bad_algorithm", "The JWT is not signed with ES256.")
     kid = jwt_header.get("kid")
-    if not isinstance(kid, str) or not KID_PATTERN.match(kid):
+    if not isinstance(kid, str) or not KID_PATTERN.fullmatch(kid):
         raise PlaidWebhookVerificationError("bad_kid", "The JWT has no valid key id.")
 
     cached = get_verification_key(kid)
@@ -204,7 +204,10 @@ def _fetch_and_store(kid: str) -> str:
     for other in known:
         current = cache.get(_cache_key(other))
         if current and current != _UNKNOWN and json.loads(current).get("expired_at") is None:
-            refreshed = _fetch(other)
+            try:
+                refreshed = _fetch(other)
+            except PlaidWebhookVerificationError:
+                continue  # best effort: it must not refuse a delivery signed with `kid`
             if refreshed is not None:
                 cache.set(_cache_key(other), json.dumps(refreshed), KEY_CACHE_SECONDS)
     cache.set(_index_key(), [*known[-20:], kid], KEY_CACHE_SECONDS)

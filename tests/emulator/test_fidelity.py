@@ -9,7 +9,9 @@ that breaks the wire contract fails the build.
 
 from __future__ import annotations
 
+import collections
 import itertools
+from datetime import timedelta
 
 import plaid
 import pytest
@@ -20,6 +22,7 @@ from plaid.model.assets_error_webhook import AssetsErrorWebhook
 from plaid.model.assets_product_ready_webhook import AssetsProductReadyWebhook
 from plaid.model.auth_default_update_webhook import AuthDefaultUpdateWebhook
 from plaid.model.country_code import CountryCode
+from plaid.model.custom_sandbox_transaction import CustomSandboxTransaction
 from plaid.model.default_update_webhook import DefaultUpdateWebhook
 from plaid.model.historical_update_webhook import HistoricalUpdateWebhook
 from plaid.model.holdings_default_update_webhook import HoldingsDefaultUpdateWebhook
@@ -63,7 +66,18 @@ from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
 )
 from plaid.model.sandbox_public_token_create_response import SandboxPublicTokenCreateResponse
+from plaid.model.sandbox_transactions_create_request import SandboxTransactionsCreateRequest
+from plaid.model.sandbox_transactions_create_response import SandboxTransactionsCreateResponse
 from plaid.model.sync_updates_available_webhook import SyncUpdatesAvailableWebhook
+from plaid.model.transaction import Transaction
+from plaid.model.transactions_get_request import TransactionsGetRequest
+from plaid.model.transactions_get_request_options import TransactionsGetRequestOptions
+from plaid.model.transactions_get_response import TransactionsGetResponse
+from plaid.model.transactions_refresh_request import TransactionsRefreshRequest
+from plaid.model.transactions_refresh_response import TransactionsRefreshResponse
+from plaid.model.transactions_removed_webhook import TransactionsRemovedWebhook
+from plaid.model.transactions_sync_request import TransactionsSyncRequest
+from plaid.model.transactions_sync_response import TransactionsSyncResponse
 from plaid.model.user_account_revoked_webhook import UserAccountRevokedWebhook
 from plaid.model.user_permission_revoked_webhook import UserPermissionRevokedWebhook
 from plaid.model.webhook_type import WebhookType
@@ -93,6 +107,10 @@ RESPONSE_MODELS = {
     "/sandbox/item/reset_login": SandboxItemResetLoginResponse,
     "/item/webhook/update": ItemWebhookUpdateResponse,
     "/webhook_verification_key/get": WebhookVerificationKeyGetResponse,
+    "/transactions/sync": TransactionsSyncResponse,
+    "/transactions/get": TransactionsGetResponse,
+    "/transactions/refresh": TransactionsRefreshResponse,
+    "/sandbox/transactions/create": SandboxTransactionsCreateResponse,
 }
 
 #: The SDK model of each webhook the emulator can send, by (webhook_type, webhook_code).
@@ -108,6 +126,7 @@ WEBHOOK_MODELS = {
     ("TRANSACTIONS", "INITIAL_UPDATE"): InitialUpdateWebhook,
     ("TRANSACTIONS", "HISTORICAL_UPDATE"): HistoricalUpdateWebhook,
     ("TRANSACTIONS", "DEFAULT_UPDATE"): DefaultUpdateWebhook,
+    ("TRANSACTIONS", "TRANSACTIONS_REMOVED"): TransactionsRemovedWebhook,
     ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE"): SyncUpdatesAvailableWebhook,
     ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE"): RecurringTransactionsUpdateWebhook,
     ("AUTH", "DEFAULT_UPDATE"): AuthDefaultUpdateWebhook,
@@ -131,6 +150,20 @@ PRODUCT_SETS = [
 ]
 
 
+#: The keys each emulator-only control answers with (besides request_id).
+EMULATOR_ANSWER_KEYS = {
+    "/emulator/item/generate_transactions": {"item_id", "count", "days"},
+    "/emulator/item/add_transactions": {"transaction_ids"},
+    "/emulator/item/modify_transaction": {"transaction_id"},
+    "/emulator/item/remove_transaction": {"transaction_id"},
+    "/emulator/item/post_pending": {"posted"},
+    "/emulator/item/set_transactions_ready": {"item_id", "transactions_ready"},
+    "/emulator/faults": {"fault"},
+    "/emulator/faults/clear": {"cleared"},
+    "/emulator/faults/list": {"faults"},
+}
+
+
 def check_emulator_only(path, body):
     """Emulator-only answers embed SDK objects; check those parts strictly."""
     if path == "/emulator/link/complete":
@@ -141,6 +174,12 @@ def check_emulator_only(path, body):
     elif path == "/emulator/webhook_key/rotate":
         deserialize(body["key"], JWKPublicKey)
         assert deserialize(body["expired_key"], JWKPublicKey).expired_at is not None
+    elif path == "/emulator/item/transactions":
+        assert body["total_transactions"] == len(body["transactions"])
+        for transaction in body["transactions"][:10]:
+            deserialize(transaction, Transaction)
+    elif path in EMULATOR_ANSWER_KEYS:
+        assert set(body) == EMULATOR_ANSWER_KEYS[path] | {"request_id"}, (path, body)
     else:
         assert path == "/emulator/reset"
         assert set(body) == {"request_id"}
@@ -256,6 +295,11 @@ def test_every_webhook_payload_matches_its_model(plaid_emulator):
                 "/sandbox/item/fire_webhook",
                 {"access_token": access_token, "webhook_code": code, "webhook_type": webhook_type},
             )
+    # A dynamic Item's refresh sends DEFAULT_UPDATE, TRANSACTIONS_REMOVED and (once
+    # synced) SYNC_UPDATES_AVAILABLE with real counts.
+    dynamic = dynamic_item(api)
+    api.transactions_sync(TransactionsSyncRequest(access_token=dynamic), _preload_content=False)
+    api.transactions_refresh(TransactionsRefreshRequest(access_token=dynamic))
     api.sandbox_item_reset_login(SandboxItemResetLoginRequest(access_token=access_token))
     api.item_webhook_update(
         ItemWebhookUpdateRequest(access_token=access_token, webhook="https://example.com/new")
@@ -439,6 +483,8 @@ def test_every_response_through_the_sdk(plaid_emulator):
         for delivery in plaid_emulator.deliveries:
             check_webhook(delivery.payload)
 
+        exercise_transactions(api, plaid_emulator)
+
         # Removal, and every call with the removed token.
         api.item_remove(ItemRemoveRequest(access_token=broken))
         for call in (
@@ -457,3 +503,238 @@ def test_every_response_through_the_sdk(plaid_emulator):
         post(plaid_emulator, "/emulator/reset", credentials=False)
 
     check_recorded(seen, set(plaid_emulator.app.routes))
+
+
+# -- transactions ------------------------------------------------------------------------------
+
+
+def dynamic_item(api, webhook="https://example.com/hook"):
+    """A ``user_transactions_dynamic`` Item; return its access token."""
+    public = api.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508",
+            initial_products=[Products("transactions")],
+            options=SandboxPublicTokenCreateRequestOptions(
+                webhook=webhook,
+                override_username="user_transactions_dynamic",
+                override_password="anything",
+            ),
+        )
+    ).public_token
+    return api.item_public_token_exchange(
+        ItemPublicTokenExchangeRequest(public_token=public)
+    ).access_token
+
+
+def exercise_transactions(api, emulator):
+    """Every transactions route, fault and control: typed successes and PlaidError failures."""
+    state = emulator.state
+    today = state.now().date()
+    token = dynamic_item(api)
+
+    # Full history, typed: pending and posted, ids and pending ids.
+    first = api.transactions_sync(TransactionsSyncRequest(access_token=token, count=500))
+    assert not first.has_more
+    assert first.transactions_update_status.value == "HISTORICAL_UPDATE_COMPLETE"
+    assert {t.pending for t in first.added} == {True, False}
+    assert all(len(t.transaction_id) == 37 for t in first.added)
+    assert {a.account_id for a in first.accounts} == {t.account_id for t in first.added}
+
+    # A refresh: pending ones posted (removed + added with pending_transaction_id), new
+    # pending ones, one amount bumped.
+    api.transactions_refresh(TransactionsRefreshRequest(access_token=token))
+    second = api.transactions_sync(
+        TransactionsSyncRequest(access_token=token, cursor=first.next_cursor)
+    )
+    assert second.modified
+    assert second.removed
+    posted = [t for t in second.added if t.get("pending_transaction_id")]
+    assert {t.pending_transaction_id for t in posted} == {r.transaction_id for r in second.removed}
+    assert all(not t.pending for t in posted)
+    assert any(t.pending for t in second.added)
+
+    # Paging one account's stream with original descriptions.
+    per_account = collections.Counter(t.account_id for t in first.added)
+    account_id = per_account.most_common(1)[0][0]
+    paged = api.transactions_sync(
+        TransactionsSyncRequest(
+            access_token=token,
+            count=3,
+            options={"include_original_description": True, "account_id": account_id},
+        )
+    )
+    assert paged.has_more
+    assert all(t.account_id == account_id and t.original_description for t in paged.added)
+
+    # The legacy endpoint, and sandbox-created transactions.
+    got = api.transactions_get(
+        TransactionsGetRequest(
+            access_token=token,
+            start_date=today - timedelta(days=365),
+            end_date=today,
+            options=TransactionsGetRequestOptions(
+                count=10, offset=2, include_original_description=True
+            ),
+        )
+    )
+    assert got.total_transactions == len(emulator.transactions_truth(token))
+    assert len(got.transactions) == 10
+    api.sandbox_transactions_create(
+        SandboxTransactionsCreateRequest(
+            access_token=token,
+            transactions=[
+                CustomSandboxTransaction(
+                    date_transacted=today - timedelta(days=2),
+                    date_posted=today - timedelta(days=1),
+                    amount=12.34,
+                    description="Starbucks 4401",
+                ),
+                CustomSandboxTransaction(
+                    date_transacted=today,
+                    date_posted=today,
+                    amount=-1500.0,
+                    description="PAYCHECK DEPOSIT",
+                    iso_currency_code="USD",
+                ),
+            ],
+        )
+    )
+    third = api.transactions_sync(
+        TransactionsSyncRequest(access_token=token, cursor=second.next_cursor)
+    )
+    assert {t.name for t in third.added} == {"Starbucks 4401", "PAYCHECK DEPOSIT"}
+
+    # NOT_READY, and a product-less Item that sync initializes.
+    waiting = state.create_item(transactions_ready=False)
+    not_ready = api.transactions_sync(TransactionsSyncRequest(access_token=waiting.access_token))
+    assert not_ready.transactions_update_status.value == "NOT_READY"
+    assert not_ready.next_cursor == ""
+    auth_only = state.create_item(products=("auth",))
+    api.transactions_sync(TransactionsSyncRequest(access_token=auth_only.access_token))
+
+    # Failures of each route.
+    assert (
+        expect_error(
+            lambda: api.transactions_sync(
+                TransactionsSyncRequest(access_token=token, cursor="nope")
+            )
+        ).error_message
+        == "cursor not associated with access_token"
+    )
+    status, _, body = post(emulator, "/transactions/sync", {"access_token": token, "count": 0})
+    assert (status, body["error_code"]) == (400, "INVALID_FIELD")
+    expect_error(
+        lambda: api.transactions_get(
+            TransactionsGetRequest(
+                access_token=token, start_date=today, end_date=today - timedelta(days=1)
+            )
+        )
+    )
+    expect_error(
+        lambda: api.transactions_get(
+            TransactionsGetRequest(
+                access_token=waiting.access_token, start_date=today, end_date=today
+            )
+        )
+    )
+    plain = state.create_item(products=("auth",))
+    assert (
+        expect_error(
+            lambda: api.transactions_refresh(
+                TransactionsRefreshRequest(access_token=plain.access_token)
+            )
+        ).error_code
+        == "PRODUCT_NOT_ENABLED"
+    )
+    good = state.create_item()
+    assert (
+        expect_error(
+            lambda: api.sandbox_transactions_create(
+                SandboxTransactionsCreateRequest(
+                    access_token=good.access_token,
+                    transactions=[
+                        CustomSandboxTransaction(
+                            date_transacted=today, date_posted=today, amount=1.0, description="x"
+                        )
+                    ],
+                )
+            )
+        ).error_code
+        == "SANDBOX_PRODUCT_NOT_ENABLED"
+    )
+
+    # Every fault's error body is a valid PlaidError with its HTTP status.
+    sync = lambda: api.transactions_sync(TransactionsSyncRequest(access_token=token))  # noqa: E731
+    for kind, options, code, http in (
+        ("http_500", {}, "INTERNAL_SERVER_ERROR", 500),
+        ("rate_limit", {}, "TRANSACTIONS_SYNC_LIMIT", 429),
+        ("error", {"error_code": "PRODUCT_NOT_READY"}, "PRODUCT_NOT_READY", 400),
+        ("error", {"error_code": "ITEM_LOGIN_REQUIRED"}, "ITEM_LOGIN_REQUIRED", 400),
+        ("error", {"error_code": "INSTITUTION_DOWN"}, "INSTITUTION_DOWN", 400),
+        ("error", {"error_code": "PLANNED_MAINTENANCE"}, "PLANNED_MAINTENANCE", 503),
+    ):
+        emulator.faults.add(kind, path="/transactions/sync", **options)
+        with pytest.raises(plaid.ApiException) as info:
+            sync()
+        assert info.value.status == http
+        assert plaid_error(info.value).error_code == code
+    emulator.faults.add("rate_limit", path="/accounts/balance/get")
+    assert (
+        expect_error(
+            lambda: api.accounts_balance_get(AccountsBalanceGetRequest(access_token=token))
+        ).error_code
+        == "BALANCE_LIMIT"
+    )
+    emulator.faults.add("slow", path="/transactions/sync", seconds=0.01)
+    sync()
+    emulator.faults.add(
+        "mutation_during_pagination", item_id=state.item_for_access_token(token).item_id, at_page=1
+    )
+    mid = api.transactions_sync(TransactionsSyncRequest(access_token=token, count=1))
+    error = expect_error(
+        lambda: api.transactions_sync(
+            TransactionsSyncRequest(access_token=token, cursor=mid.next_cursor)
+        )
+    )
+    assert error.error_type.value == "TRANSACTIONS_ERROR"
+    assert error.error_code == "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
+
+    # The emulator's own controls, each with a success and a failure.
+    item_id = state.item_for_access_token(token).item_id
+    transaction_id = next(iter(emulator.transactions_truth(token)))
+    controls = [
+        ("/emulator/item/generate_transactions", {"item_id": good.item_id, "count": 40}, {}),
+        ("/emulator/item/add_transactions", {"access_token": token, "count": 2}, {"item_id": "x"}),
+        (
+            "/emulator/item/modify_transaction",
+            {"item_id": item_id, "transaction_id": transaction_id, "name": "Renamed"},
+            {"item_id": item_id, "transaction_id": "missing"},
+        ),
+        (
+            "/emulator/item/remove_transaction",
+            {"item_id": item_id},
+            {"item_id": item_id, "transaction_id": "missing"},
+        ),
+        ("/emulator/item/post_pending", {"item_id": item_id}, {}),
+        ("/emulator/item/transactions", {"item_id": item_id}, {"access_token": "bad"}),
+        (
+            "/emulator/item/set_transactions_ready",
+            {"item_id": waiting.item_id},
+            {"item_id": waiting.item_id, "ready": "yes"},
+        ),
+        ("/emulator/faults", {"kind": "http_500", "path": "/nowhere"}, {"kind": "boom"}),
+        ("/emulator/faults/list", {}, b"[]"),
+        ("/emulator/faults/clear", {}, {"id": "fault-0"}),
+    ]
+    for path, good_body, bad_body in controls:
+        status, _, body = post(emulator, path, good_body, credentials=False)
+        assert status == 200, (path, body)
+        status, _, body = post(emulator, path, bad_body, credentials=False)
+        assert status >= 400, (path, body)
+
+    # Every webhook the transactions traffic caused fits its model.
+    codes = set()
+    for delivery in emulator.deliveries:
+        check_webhook(delivery.payload)
+        codes.add(delivery.webhook_code)
+    assert {"SYNC_UPDATES_AVAILABLE", "DEFAULT_UPDATE", "TRANSACTIONS_REMOVED"} <= codes

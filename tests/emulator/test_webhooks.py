@@ -383,14 +383,19 @@ def test_exchange_sends_initial_and_historical_update(api, plaid_emulator, recei
         ("TRANSACTIONS", "INITIAL_UPDATE"),
         ("TRANSACTIONS", "HISTORICAL_UPDATE"),
     ]
-    for delivery in deliveries:
+    # The counts are the Item's: the last 30 days, then the whole history.
+    truth = plaid_emulator.transactions_truth(item_id)
+    since = (plaid_emulator.state.now().date() - timedelta(days=29)).isoformat()
+    counts = [sum(1 for t in truth.values() if t["date"] >= since), len(truth)]
+    assert 0 < counts[0] < counts[1]
+    for delivery, count in zip(deliveries, counts, strict=True):
         assert delivery.delivered
         assert delivery.url == receiver.url()
         assert delivery.payload == {
             "webhook_type": "TRANSACTIONS",
             "webhook_code": delivery.webhook_code,
             "item_id": item_id,
-            "new_transactions": 0,
+            "new_transactions": count,
             "error": None,
             "environment": "sandbox",
         }

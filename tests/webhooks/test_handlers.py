@@ -288,3 +288,40 @@ def test_update_complete_confirms_with_plaid(
 
 def test_update_complete_for_another_users_item_is_404(other_api, item):
     assert other_api.post(f"/plaid/items/{item.item_id}/update-complete/").status_code == 404
+
+
+def test_a_revoked_item_stays_revoked(deliver, item, emulator):
+    deliver(item_webhook(item, "USER_PERMISSION_REVOKED"))
+    deliver(item_webhook(item, "LOGIN_REPAIRED"))
+    deliver(item_webhook(item, "ERROR", error=LOGIN_REQUIRED))
+    assert reload(item).status == "revoked"
+
+
+def test_item_error_is_signalled_once_per_new_error(deliver, item, receiver):
+    errored = receiver(signals.item_error)
+    payload = item_webhook(item, "ERROR", error=LOGIN_REQUIRED)
+    deliver(payload)
+    deliver(payload)
+    assert errored.call_count == 1
+    deliver(item_webhook(item, "ERROR", error={**LOGIN_REQUIRED, "error_code": "ITEM_LOCKED"}))
+    assert errored.call_count == 2
+
+
+def test_new_accounts_available_is_in_the_api(deliver, item, api):
+    assert api.get(f"/plaid/items/{item.item_id}/").json()["new_accounts_available"] is False
+    deliver(item_webhook(item, "NEW_ACCOUNTS_AVAILABLE"))
+    assert api.get(f"/plaid/items/{item.item_id}/").json()["new_accounts_available"] is True
+
+
+def test_a_broker_that_is_down_does_not_lose_the_delivery(deliver, item, monkeypatch):
+    from django_plaid import tasks
+    from django_plaid.models import WebhookDrain
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.drain_webhooks, "delay", broker_down)
+    response = deliver(item_webhook(item, "ERROR", error=LOGIN_REQUIRED))
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().status == "pending"
+    assert WebhookDrain.objects.get().queued_at is None  # the next delivery tries again

@@ -194,3 +194,21 @@ def test_verification_can_be_turned_off(deliver, payload, item, settings):
     assert response.status_code == 200
     assert WebhookEvent.objects.get().verified is False
     assert Item.objects.get(pk=item.pk).status == "login_required"
+
+
+def test_a_kid_that_is_not_plaids_shape(deliver, payload, item):
+    body = pretty(payload)
+    key = WebhookSigningKey.generate()
+    key.kid = "a-kid\n"
+    assert_rejected(deliver(body, token=sign_webhook(body, key)), item, "bad_kid")
+
+
+def test_plaid_unreachable_for_the_key(deliver, payload, item, settings):
+    settings.PLAID = {**settings.PLAID, "HOST": "http://127.0.0.1:9"}
+    assert_rejected(deliver(payload), item, "key_unavailable")
+
+
+def test_a_utf16_body_is_not_json(deliver, item, settings):
+    settings.PLAID = {**settings.PLAID, "WEBHOOK_VERIFY": False}
+    body = '{"webhook_type": "ITEM", "webhook_code": "ERROR"}'.encode("utf-16")
+    assert_rejected(deliver(body, sign=False), item, "not_json")

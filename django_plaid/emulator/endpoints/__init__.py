@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..routes import Route
-from . import accounts, emulator, institutions, items, link, sandbox, webhooks
+from . import accounts, emulator, institutions, items, link, sandbox, transactions, webhooks
 
 __all__ = ["default_routes"]
 
-_MODULES = (link, items, accounts, institutions, sandbox, webhooks, emulator)
+_MODULES = (link, items, accounts, institutions, transactions, sandbox, webhooks, emulator)
 
 
 def default_routes() -> list[Route]:

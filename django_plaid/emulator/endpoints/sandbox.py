@@ -12,6 +12,7 @@ from ..notifications import (
     PRODUCTS_FOR_WEBHOOK_TYPE,
     fired_payload,
     notify_item_error,
+    notify_sync_updates_available,
     send_item_webhook,
 )
 from ..routes import Route
@@ -58,7 +59,11 @@ def sandbox_public_token_create(state: EmulatorState, body: dict[str, Any]) -> d
 
 
 def sandbox_item_fire_webhook(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
-    """Send the Item a webhook of the given code (and type, for ``DEFAULT_UPDATE``)."""
+    """Send the Item a webhook of the given code (and type, for ``DEFAULT_UPDATE``).
+
+    For ``TRANSACTIONS`` ``DEFAULT_UPDATE`` and ``SYNC_UPDATES_AVAILABLE``,
+    ``options.new_transactions`` new transactions are added to the Item first.
+    """
     require(body, "access_token", "webhook_code")
     webhook_code = get_str(body, "webhook_code", required=True)
     assert webhook_code is not None
@@ -88,6 +93,15 @@ def sandbox_item_fire_webhook(state: EmulatorState, body: dict[str, Any]) -> dic
             f"the requested product is not enabled for this item: {product} (needed for "
             f"{webhook_type} webhooks)",
         )
+    if (
+        webhook_type == "TRANSACTIONS"
+        and webhook_code in ("DEFAULT_UPDATE", "SYNC_UPDATES_AVAILABLE")
+        and new_transactions
+    ):
+        # Make the news true: the transactions the webhook announces really arrive.
+        state.add_transactions(item, new_transactions, notify=False)
+        if webhook_code == "DEFAULT_UPDATE" and item.sync_activated and item.transactions_ready:
+            notify_sync_updates_available(state, item)
     payload = fired_payload(
         state, item, webhook_type, webhook_code, new_transactions=new_transactions
     )
