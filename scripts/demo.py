@@ -26,6 +26,8 @@ def main() -> None:
     use_emulator = not os.environ.get("PLAID_CLIENT_ID")
     if use_emulator:
         os.environ.setdefault("PLAID_HOST", f"http://127.0.0.1:{args.emulator_port}")
+        # The emulator signs and sends webhooks to the demo, as Plaid would.
+        os.environ.setdefault("PLAID_WEBHOOK_URL", f"http://127.0.0.1:{args.port}/plaid/webhook/")
 
     import django
     from django.core.management import call_command
