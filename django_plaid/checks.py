@@ -139,7 +139,13 @@ def _check_environment() -> list[CheckMessage]:
 
 
 def _check_products() -> list[CheckMessage]:
-    products = plaid_settings.PRODUCTS
+    errors = _check_product_list("PRODUCTS", plaid_settings.PRODUCTS)
+    if plaid_settings.ALLOWED_PRODUCTS is not None:
+        errors += _check_product_list("ALLOWED_PRODUCTS", plaid_settings.ALLOWED_PRODUCTS)
+    return errors
+
+
+def _check_product_list(key: str, products: Any) -> list[CheckMessage]:
     if (
         not isinstance(products, (list, tuple))
         or not products
@@ -147,7 +153,7 @@ def _check_products() -> list[CheckMessage]:
     ):
         return [
             Error(
-                'PLAID["PRODUCTS"] must be a non-empty list of product names.',
+                f'PLAID["{key}"] must be a non-empty list of product names.',
                 hint='For example ["transactions"] or ["auth", "transactions"].',
                 id="django_plaid.E005",
             )
@@ -167,7 +173,7 @@ def _check_products() -> list[CheckMessage]:
             )
         errors.append(
             Error(
-                f'Unknown product {product!r} in PLAID["PRODUCTS"].',
+                f'Unknown product {product!r} in PLAID["{key}"].',
                 hint=hint,
                 id="django_plaid.E005",
             )
@@ -222,6 +228,7 @@ def _check_shapes() -> list[CheckMessage]:
         "SYNC_STALE_AFTER",
         "BALANCE_MAX_AGE",
         "BALANCE_REFRESHES_PER_MINUTE",
+        "PRODUCT_REFRESH_AFTER",
     ):
         value = getattr(plaid_settings, key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -236,6 +243,12 @@ def _check_shapes() -> list[CheckMessage]:
         handler_class = None
     if not (isinstance(handler_class, type) and issubclass(handler_class, WebhookHandler)):
         wrong("WEBHOOK_HANDLER_CLASS", "the dotted path of a WebhookHandler subclass")
+    try:
+        policy = import_string(str(plaid_settings.SENSITIVE_DATA_ACCESS))
+    except ImportError:
+        policy = None
+    if not callable(policy):
+        wrong("SENSITIVE_DATA_ACCESS", "the dotted path of a function (request) -> bool")
     if plaid_settings.ANDROID_PACKAGE_NAME is not None and not isinstance(
         plaid_settings.ANDROID_PACKAGE_NAME, str
     ):

@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_STALE_AFTER": 21600,
     "BALANCE_MAX_AGE": 14400,
     "BALANCE_REFRESHES_PER_MINUTE": 5,
+    # Other products.
+    "ALLOWED_PRODUCTS": None,
+    "PRODUCT_REFRESH_AFTER": 86400,
+    "SENSITIVE_DATA_ACCESS": "django_plaid.products.masking.can_view_sensitive",
 }
 
 #: Plaid's environments and their hosts (plaid-python's ``plaid.Environment``).
@@ -86,6 +90,12 @@ class PlaidSettings:
         if host:
             return str(host).rstrip("/")
         return ENVIRONMENTS.get(self.ENVIRONMENT, ENVIRONMENTS["sandbox"])
+
+    @property
+    def allowed_products(self) -> list[str]:
+        """Products a link-token request may ask for: ``ALLOWED_PRODUCTS``, else ``PRODUCTS``."""
+        allowed = self.ALLOWED_PRODUCTS
+        return list(allowed if allowed is not None else self.PRODUCTS)
 
     def reload(self) -> None:
         """Forget cached values (called when ``settings.PLAID`` changes)."""

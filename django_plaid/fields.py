@@ -1,4 +1,4 @@
-"""Model fields that keep secrets (access tokens) encrypted at rest.
+"""Model fields that keep secrets (access tokens, account numbers, PII) encrypted at rest.
 
 The ciphertext is a Fernet token under ``settings.FIELD_ENCRYPTION_KEY`` (one key, or a
 list with the newest first for rotation: ``MultiFernet``), the same setting and format as
@@ -12,11 +12,13 @@ silently handing the ciphertext back as if it were the token.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
 from django.db import models
 
@@ -82,3 +84,33 @@ class EncryptedTextField(models.TextField):
                 f"Could not decrypt {self.model.__name__}.{self.name}: "
                 "settings.FIELD_ENCRYPTION_KEY does not hold the key it was written with."
             ) from None
+
+
+class EncryptedJSONField(models.TextField):
+    """JSON kept as Fernet ciphertext (account numbers, identity data, pay stubs).
+
+    Stored as encrypted text, so the database can neither read nor query inside it.
+    """
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        text = json.dumps(value, separators=(",", ":"), cls=DjangoJSONEncoder)
+        return get_crypter().encrypt(text.encode("utf-8")).decode("ascii")
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return None
+        try:
+            return json.loads(get_crypter().decrypt(value.encode("ascii")))
+        except (InvalidToken, UnicodeError, ValueError):
+            raise PlaidConfigurationError(
+                f"Could not decrypt {self.model.__name__}.{self.name}: "
+                "settings.FIELD_ENCRYPTION_KEY does not hold the key it was written with."
+            ) from None
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj), cls=DjangoJSONEncoder)

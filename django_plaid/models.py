@@ -102,6 +102,12 @@ class Item(models.Model):
     transactions_update_status = models.CharField(
         _("transactions update status"), max_length=64, blank=True
     )
+    product_fetched_at = models.JSONField(
+        _("products fetched"),
+        default=dict,
+        blank=True,
+        help_text=_("When each product's data (auth, identity...) was last fetched."),
+    )
     balances_requested_at = models.DateTimeField(
         _("live balances requested"),
         null=True,
@@ -347,3 +353,36 @@ class WebhookDrain(models.Model):
 
     def __str__(self) -> str:
         return f"queued at {self.queued_at}" if self.queued_at else "idle"
+
+
+# The products' models live beside their flows; importing them here registers them.
+from .products.models import (  # noqa: E402
+    AccountOwner,
+    AuthNumbers,
+    Holding,
+    InvestmentTransaction,
+    Liability,
+    LiabilityKind,
+    PayrollIncome,
+    PlaidUser,
+    Security,
+)
+
+__all__ = [
+    "Account",
+    "AccountOwner",
+    "AuthNumbers",
+    "Holding",
+    "InvestmentTransaction",
+    "Item",
+    "ItemStatus",
+    "Liability",
+    "LiabilityKind",
+    "PayrollIncome",
+    "PlaidUser",
+    "Security",
+    "Transaction",
+    "WebhookDrain",
+    "WebhookEvent",
+    "WebhookEventStatus",
+]

@@ -34,9 +34,16 @@ ITEM_GONE_CODES = frozenset({"ITEM_NOT_FOUND", "INVALID_ACCESS_TOKEN"})
 
 
 def link_token_request(
-    user: Any, *, item: Item | None = None, platform: str = "web"
+    user: Any,
+    *,
+    item: Item | None = None,
+    platform: str = "web",
+    products: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The body of ``/link/token/create`` for ``user`` (update mode when ``item`` is given)."""
+    """The body of ``/link/token/create`` for ``user`` (update mode when ``item`` is given).
+
+    ``products`` (already checked against ``ALLOWED_PRODUCTS``) replaces ``PRODUCTS``.
+    """
     body: dict[str, Any] = {
         "client_name": plaid_settings.CLIENT_NAME,
         "language": plaid_settings.LANGUAGE,
@@ -44,7 +51,7 @@ def link_token_request(
         "user": {"client_user_id": str(user.pk)},
     }
     if item is None:
-        body["products"] = list(plaid_settings.PRODUCTS)
+        body["products"] = list(products or plaid_settings.PRODUCTS)
         if plaid_settings.WEBHOOK_URL:
             # Plaid ignores `webhook` in update mode; /item/webhook/update changes it.
             body["webhook"] = plaid_settings.WEBHOOK_URL
@@ -62,16 +69,32 @@ def link_token_request(
     return body
 
 
+#: Products that Link collects for a Plaid user rather than for an Item.
+USER_PRODUCTS = frozenset({"income_verification"})
+
+
 def create_link_token(
-    user: Any, *, item: Item | None = None, platform: str = "web"
+    user: Any,
+    *,
+    item: Item | None = None,
+    platform: str = "web",
+    products: list[str] | None = None,
 ) -> dict[str, Any]:
     """Create a Link token for ``user``: ``{"link_token", "expiration"}``.
 
-    With ``item``, the token opens Link in update mode for that Item.
+    With ``item``, the token opens Link in update mode for that Item. With
+    ``products=["income_verification"]``, it is a payroll income token for the user's
+    Plaid user (created at Plaid the first time).
     """
-    response = get_client().call(
-        "link_token_create", **link_token_request(user, item=item, platform=platform)
-    )
+    if item is None and products and USER_PRODUCTS & set(products):
+        from .products.services import income_link_token_request
+
+        body = income_link_token_request(user)
+        if platform == "android" and plaid_settings.ANDROID_PACKAGE_NAME:
+            body.pop("redirect_uri", None)
+    else:
+        body = link_token_request(user, item=item, platform=platform, products=products)
+    response = get_client().call("link_token_create", **body)
     return {"link_token": response["link_token"], "expiration": response["expiration"]}
 
 
@@ -134,7 +157,23 @@ def exchange_public_token(
             _discard(item, reason="duplicate")
             raise
     transaction.on_commit(lambda: signals.item_linked.send(sender=Item, item=item, request=request))
+    transaction.on_commit(lambda: queue_initial_fetches(item))
     return item
+
+
+def queue_initial_fetches(item: Item) -> None:
+    """After linking: the first sync (which also turns on Plaid's sync webhooks) and a
+    fetch of every other product the Item has, all in the background."""
+    from . import tasks
+    from .products.services import products_to_fetch
+    from .sync import request_sync
+
+    if not Item.objects.filter(pk=item.pk).exists():
+        return  # discarded (a duplicate)
+    if "transactions" in (item.products or []):
+        request_sync(item.pk)
+    for product in products_to_fetch(item):
+        tasks.refresh_product.delay(item.pk, product)
 
 
 def _lock_owner(user: Any) -> None:
@@ -576,4 +615,25 @@ def items_due(now: datetime | None = None) -> dict[str, list[int]]:
         "sync": list(sync.values_list("pk", flat=True)),
         "balances": list(balances.values_list("pk", flat=True)),
         "refresh": list(refresh.values_list("pk", flat=True)),
+        "products": stale_products(healthy, now),
     }
+
+
+def stale_products(items: Any, now: datetime) -> list[tuple[int, str]]:
+    """(Item pk, product) pairs whose stored data is older than ``PRODUCT_REFRESH_AFTER``."""
+    from .products.services import FETCHERS
+
+    limit = now - timedelta(seconds=int(plaid_settings.PRODUCT_REFRESH_AFTER))
+    due = []
+    for pk, products, fetched in items.values_list("pk", "products", "product_fetched_at"):
+        for product in FETCHERS:
+            if product not in (products or []):
+                continue
+            # Investments are stored as two parts; the older one decides.
+            parts = (
+                ["holdings", "investments_transactions"] if product == "investments" else [product]
+            )
+            times = [parse_datetime((fetched or {}).get(part) or "") for part in parts]
+            if any(t is None or t < limit for t in times):
+                due.append((pk, product))
+    return due

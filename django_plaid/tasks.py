@@ -149,9 +149,41 @@ def maintenance() -> dict[str, int]:
         refresh_balances.delay(pk)
     for pk in due["refresh"]:
         refresh_item.delay(pk)
+    for pk, product in due["products"]:
+        refresh_product.delay(pk, product)
     if WebhookEvent.objects.filter(status=WebhookEventStatus.PENDING).exists():
         schedule_drain()
-    return {what: len(pks) for what, pks in due.items()}
+    return {what: len(entries) for what, entries in due.items()}
+
+
+@shared_task(bind=True, name="django_plaid.refresh_product", ignore_result=True)
+def refresh_product(self: Task, item_pk: int, product: str) -> None:
+    """Fetch and store one product's data (auth, identity, investments...) for an Item."""
+    from .models import Item
+    from .products.services import refresh_product as refresh
+
+    item = Item.objects.filter(pk=item_pk).first()
+    if item is None:
+        return
+    try:
+        refresh(item, product)
+    except PlaidAPIError as e:
+        retry_if_transient(self, e)
+
+
+@shared_task(bind=True, name="django_plaid.refresh_payroll_income", ignore_result=True)
+def refresh_payroll_income(self: Task, plaid_user_pk: int) -> None:
+    """Fetch and store a Plaid user's payroll income."""
+    from .products.models import PlaidUser
+    from .products.services import fetch_payroll_income
+
+    plaid_user = PlaidUser.objects.filter(pk=plaid_user_pk).first()
+    if plaid_user is None:
+        return
+    try:
+        fetch_payroll_income(plaid_user)
+    except PlaidAPIError as e:
+        retry_if_transient(self, e)
 
 
 #: The beat schedule of dj-plaid's periodic task (every 5 minutes).

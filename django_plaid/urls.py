@@ -6,6 +6,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from .api import views
+from .products import api as products
 from .webhooks.views import PlaidWebhookView
 
 app_name = "django_plaid"
@@ -14,6 +15,16 @@ router = SimpleRouter()
 router.register("items", views.ItemViewSet, basename="item")
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("auth", products.AuthViewSet, basename="auth")
+router.register("identity", products.IdentityViewSet, basename="identity")
+router.register("investments/holdings", products.HoldingViewSet, basename="holding")
+router.register(
+    "investments/transactions",
+    products.InvestmentTransactionViewSet,
+    basename="investment-transaction",
+)
+router.register("liabilities", products.LiabilityViewSet, basename="liability")
+router.register("income", products.IncomeViewSet, basename="income")
 
 urlpatterns = [
     path("link-token/", views.LinkTokenView.as_view(), name="link-token"),

@@ -88,7 +88,7 @@ def test_maintenance_heals_stale_items_and_old_balances(item, emulator, balance_
     Item.objects.filter(pk=item.pk).update(last_synced_at=long_ago, created_at=long_ago)
     Account.objects.filter(item=item).update(balances_updated_at=long_ago)
     counts = maintenance()
-    assert counts == {"sync": 1, "balances": 1, "refresh": 0}
+    assert counts == {"sync": 1, "balances": 1, "refresh": 0, "products": 0}
     item = Item.objects.get(pk=item.pk)
     assert item.last_synced_at > long_ago
     assert Transaction.objects.filter(item=item).exists()

@@ -9,6 +9,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from ..conf import plaid_settings
 from ..models import Account, Item, Transaction
 
 
@@ -19,6 +20,25 @@ class LinkTokenRequestSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(
         choices=["web", "ios", "android"], required=False, default="web"
     )
+    products = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, allow_empty=False
+    )
+
+    def validate_products(self, value: list[str]) -> list[str]:
+        allowed = plaid_settings.allowed_products
+        unknown = [p for p in value if p not in allowed]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Not allowed here: {', '.join(unknown)}. Allowed: {', '.join(allowed)}."
+            )
+        return list(dict.fromkeys(value))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("item_id") and attrs.get("products"):
+            raise serializers.ValidationError(
+                {"products": ["Update mode (item_id) takes no products."]}
+            )
+        return attrs
 
 
 class LinkTokenSerializer(serializers.Serializer):

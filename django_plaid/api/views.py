@@ -64,7 +64,10 @@ class LinkTokenView(PlaidAPIView):
                 Item.objects.for_owner(request.user), item_id=body.validated_data["item_id"]
             )
         token = services.create_link_token(
-            request.user, item=item, platform=body.validated_data["platform"]
+            request.user,
+            item=item,
+            platform=body.validated_data["platform"],
+            products=body.validated_data.get("products"),
         )
         return Response(LinkTokenSerializer(token).data)
 
@@ -141,6 +144,13 @@ class ItemViewSet(
         item = self.get_object()
         transaction.on_commit(lambda: tasks.refresh_balances.delay(item.pk))
         return _queued(item)
+
+    @action(detail=True, methods=["post"], url_path="refresh-products")
+    def refresh_products(self, request: Request, item_id: str | None = None) -> Response:
+        """Queue fetches of the Item's other products (auth, identity...); 202 at once."""
+        from ..products.api import refresh_products_response
+
+        return refresh_products_response(self.get_object(), request)
 
 
 def _queued(item: Item) -> Response:

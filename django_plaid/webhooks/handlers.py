@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
@@ -31,6 +32,8 @@ class WebhookHandler:
         method = getattr(self, name, None)
         if method is None:
             self.handle_unknown(event, payload, item)
+        elif event.webhook_type.upper() in USER_SCOPED_TYPES:
+            method(payload, item)  # about a Plaid user, not an Item stored here
         elif item is None:
             # Plaid knows an Item that this database does not (removed here, or linked
             # by another deployment sharing the webhook URL): nothing to update.
@@ -105,6 +108,66 @@ class WebhookHandler:
     handle_transactions_historical_update = handle_transactions_sync_updates_available
     handle_transactions_default_update = handle_transactions_sync_updates_available
     handle_transactions_transactions_removed = handle_transactions_sync_updates_available
+
+    # -- Other products: each queues a fetch of what changed ----------------------------
+
+    def handle_auth_default_update(self, payload: dict[str, Any], item: Item) -> None:
+        """Account or routing numbers changed: fetch them again (stop using the old ones)."""
+        _queue_refresh(item, "auth")
+
+    def handle_auth_automatically_verified(self, payload: dict[str, Any], item: Item) -> None:
+        """Micro-deposits verified the account: its numbers can be fetched now."""
+        _queue_refresh(item, "auth")
+
+    def handle_auth_verification_expired(self, payload: dict[str, Any], item: Item) -> None:
+        """The account was not verified in time: record its new verification status."""
+        _queue_refresh(item, "auth")
+
+    def handle_identity_default_update(self, payload: dict[str, Any], item: Item) -> None:
+        """Owner names, emails, phones or addresses changed."""
+        _queue_refresh(item, "identity")
+
+    def handle_holdings_default_update(self, payload: dict[str, Any], item: Item) -> None:
+        """New or updated holdings."""
+        _queue_refresh(item, "holdings")
+
+    def handle_investments_transactions_default_update(
+        self, payload: dict[str, Any], item: Item
+    ) -> None:
+        """New or cancelled investment transactions."""
+        _queue_refresh(item, "investments_transactions")
+
+    handle_investments_transactions_historical_update = (
+        handle_investments_transactions_default_update
+    )
+
+    def handle_liabilities_default_update(self, payload: dict[str, Any], item: Item) -> None:
+        """New or updated liabilities."""
+        _queue_refresh(item, "liabilities")
+
+    def handle_income_income_verification(self, payload: dict[str, Any], item: Item | None) -> None:
+        """Payroll income was processed for a Plaid user: fetch it."""
+        from ..products.models import PlaidUser
+        from ..tasks import refresh_payroll_income
+
+        plaid_user = PlaidUser.objects.filter(user_id=payload.get("user_id") or "").first()
+        if plaid_user is None:
+            logger.info("INCOME webhook for unknown Plaid user: ignored")
+            return
+        if payload.get("verification_status", "").endswith("PROCESSING_FAILED"):
+            logger.warning("Payroll income processing failed for %s", plaid_user.user_id)
+            return
+        transaction.on_commit(lambda: refresh_payroll_income.delay(plaid_user.pk))
+
+
+#: Webhook types about a Plaid user (``user_id``) rather than an Item stored here.
+USER_SCOPED_TYPES = frozenset({"INCOME"})
+
+
+def _queue_refresh(item: Item, product: str) -> None:
+    from ..tasks import refresh_product
+
+    transaction.on_commit(lambda: refresh_product.delay(item.pk, product))
 
 
 def get_webhook_handler() -> WebhookHandler:
