@@ -15,7 +15,10 @@ from pathlib import Path
 import urllib3
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dj_plaid_bench")
+#: The benchmarks' own database, dropped and recreated by every run: never DATABASE_URL.
+POSTGRES_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dj_plaid_bench"
+)
 
 
 def fresh_postgres_database(url: str = POSTGRES_URL) -> None:
@@ -23,6 +26,8 @@ def fresh_postgres_database(url: str = POSTGRES_URL) -> None:
     import psycopg
 
     name = url.rsplit("/", 1)[1]
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop {name!r}: a benchmark database's name has 'bench'")
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

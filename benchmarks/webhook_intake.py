@@ -40,6 +40,7 @@ def main() -> None:
 
     fresh_postgres_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+    os.environ["DATABASE_URL"] = POSTGRES_URL  # this process too: never the caller's database
     import django
 
     django.setup()

@@ -1,4 +1,7 @@
-"""Plaid's objects as Django models: Items and their Accounts.
+"""Plaid's objects as Django models: Items, Accounts, Transactions and webhook deliveries.
+
+The other products' models (Auth, Identity, Investments, Liabilities, Income) are in
+``django_plaid.products.models`` and imported at the end of this module.
 
 Plaid's identifiers keep Plaid's names (``item_id``, ``account_id``) and are unique;
 columns people query are promoted from the payload, and the last payload Plaid sent is

@@ -561,6 +561,9 @@ def refresh_balances(item: Item) -> bool:
         return False
     interval = timedelta(seconds=60 / max(1, int(plaid_settings.BALANCE_REFRESHES_PER_MINUTE)))
     now = timezone.now()
+    previous = (
+        Item.objects.filter(pk=item.pk).values_list("balances_requested_at", flat=True).first()
+    )
     claimed = (
         Item.objects.filter(pk=item.pk)
         .filter(
@@ -574,12 +577,18 @@ def refresh_balances(item: Item) -> bool:
     try:
         fetched = get_client().call("accounts_balance_get", access_token=item.access_token)
     except PlaidAPIError as e:
+        # The call did not count: give the slot back, so the task's retry is not throttled.
+        Item.objects.filter(pk=item.pk, balances_requested_at=now).update(
+            balances_requested_at=previous
+        )
         record_item_error(item, e)
         raise
     with transaction.atomic():
-        accounts = upsert_accounts(item, fetched["accounts"], prune=False)
+        upsert_accounts(item, fetched["accounts"], prune=False)
         transaction.on_commit(
-            lambda: signals.balances_refreshed.send(sender=Item, item=item, accounts=accounts)
+            lambda: signals.balances_refreshed.send(
+                sender=Item, item=item, accounts=list(item.accounts.all())
+            )
         )
     return True
 

@@ -1,6 +1,4 @@
-"""Syncing an Item: one run per Item at a time, triggers merged, transactions applied exactly.
-
-One run per Item at a time, with concurrent triggers merged into the running one.
+"""Syncing an Item: one run per Item at a time, with concurrent triggers merged into it.
 
 Every trigger (a webhook, the API, the periodic task, a command) bumps the Item's
 ``sync_requested`` counter in the database and queues a task. The task takes the Item's

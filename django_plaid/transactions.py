@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .client import PlaidClient, get_client
 from .conf import plaid_settings
-from .exceptions import PlaidAPIError
+from .exceptions import PlaidAPIError, PlaidTransactionsError
 from .models import Account, Item, Transaction
 
 logger = logging.getLogger("django_plaid.sync")
@@ -111,7 +111,7 @@ def sync_transactions(
             spill.seek(0)
             _apply(item, spill, cursor, status, result, replace=full_resync)
             return result
-    raise PlaidAPIError(
+    raise PlaidTransactionsError(
         "TRANSACTIONS_ERROR",
         "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
         f"Data kept changing during pagination ({MAX_RESTARTS} restarts)",
@@ -254,15 +254,22 @@ def _money(value: Any) -> Decimal:
 
 
 def to_row(item: Item, data: dict[str, Any], accounts: dict[str, int]) -> Transaction | None:
-    """A Transaction (unsaved) from Plaid's JSON; None if its account is unknown here."""
-    account_pk = accounts.get(data.get("account_id", ""))
+    """A Transaction (unsaved) from Plaid's JSON.
+
+    An account this database does not know yet (opened since the accounts were last
+    fetched) gets a placeholder row that the next ``/accounts/get`` fills in, so the
+    transaction is kept rather than lost behind the new cursor.
+    """
+    account_id = data.get("account_id") or ""
+    account_pk = accounts.get(account_id)
     if account_pk is None:
-        logger.warning(
-            "Item %s: transaction for unknown account %s skipped",
-            item.item_id,
-            data.get("account_id"),
+        if not account_id:
+            return None
+        account, _ = Account.objects.get_or_create(
+            account_id=account_id, defaults={"item": item, "name": "", "type": ""}
         )
-        return None
+        account_pk = accounts[account_id] = account.pk
+        logger.info("Item %s: new account %s seen in transactions", item.item_id, account_id)
     category = data.get("personal_finance_category") or {}
     authorized_datetime = data.get("authorized_datetime")
     when = data.get("datetime")

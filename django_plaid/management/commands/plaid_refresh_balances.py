@@ -24,6 +24,9 @@ class Command(BaseCommand):
         items = Item.objects.exclude(access_token="")
         if item_ids:
             items = items.filter(item_id__in=item_ids)
+            missing = set(item_ids) - set(items.values_list("item_id", flat=True))
+            if missing:
+                raise CommandError(f"Unknown item_ids: {', '.join(sorted(missing))}")
         failed = 0
         for item in items.iterator():
             try:
