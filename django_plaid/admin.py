@@ -334,7 +334,8 @@ def _pretty(data: Any) -> str:
     import json
 
     return format_html(
-        "<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(data, indent=2, default=str)
+        "<pre style='white-space:pre-wrap'>{}</pre>",
+        json.dumps(data, indent=2, default=str, ensure_ascii=False),
     )
 
 
