@@ -37,20 +37,32 @@ def retry_if_transient(task: Task, error: PlaidAPIError) -> None:
     raise error
 
 
-@shared_task(bind=True, name="django_plaid.refresh_accounts", ignore_result=True)
-def refresh_accounts(self: Task, item_pk: int) -> Any:
-    """Fetch an Item's accounts (``/accounts/get``) and store them."""
-    from .models import Item
-    from .services import refresh_accounts as refresh
+def run_for(task: Task, model: Any, pk: int, flow: Any, *args: Any) -> None:
+    """Load ``model`` ``pk`` and run ``flow(obj, *args)``, retrying transient Plaid errors.
 
-    item = Item.objects.filter(pk=item_pk).first()
-    if item is None:
-        return None  # removed meanwhile: nothing to do
+    A row deleted meanwhile (an Item removed) leaves nothing to do.
+    """
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        return
     try:
-        refresh(item)
+        flow(obj, *args)
     except PlaidAPIError as e:
-        retry_if_transient(self, e)
-    return None
+        retry_if_transient(task, e)
+
+
+def _item() -> Any:
+    from .models import Item
+
+    return Item
+
+
+@shared_task(bind=True, name="django_plaid.refresh_accounts", ignore_result=True)
+def refresh_accounts(self: Task, item_pk: int) -> None:
+    """Fetch an Item's accounts (``/accounts/get``) and store them."""
+    from .services import refresh_accounts as flow
+
+    run_for(self, _item(), item_pk, flow)
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -103,31 +115,17 @@ def sync_item(self: Task, item_pk: int) -> None:
 @shared_task(bind=True, name="django_plaid.refresh_item", ignore_result=True)
 def refresh_item(self: Task, item_pk: int) -> None:
     """Confirm an Item's state with Plaid (``/item/get`` and ``/accounts/get``)."""
-    from .models import Item
-    from .services import refresh_item as refresh
+    from .services import refresh_item as flow
 
-    item = Item.objects.filter(pk=item_pk).first()
-    if item is None:
-        return
-    try:
-        refresh(item)
-    except PlaidAPIError as e:
-        retry_if_transient(self, e)
+    run_for(self, _item(), item_pk, flow)
 
 
 @shared_task(bind=True, name="django_plaid.refresh_balances", ignore_result=True)
 def refresh_balances(self: Task, item_pk: int) -> None:
     """Fetch live balances for one Item (throttled per Item; see services.refresh_balances)."""
-    from .models import Item
-    from .services import refresh_balances as refresh
+    from .services import refresh_balances as flow
 
-    item = Item.objects.filter(pk=item_pk).first()
-    if item is None:
-        return
-    try:
-        refresh(item)
-    except PlaidAPIError as e:
-        retry_if_transient(self, e)
+    run_for(self, _item(), item_pk, flow)
 
 
 @shared_task(name="django_plaid.maintenance", ignore_result=True)
@@ -159,31 +157,18 @@ def maintenance() -> dict[str, int]:
 @shared_task(bind=True, name="django_plaid.refresh_product", ignore_result=True)
 def refresh_product(self: Task, item_pk: int, product: str) -> None:
     """Fetch and store one product's data (auth, identity, investments...) for an Item."""
-    from .models import Item
-    from .products.services import refresh_product as refresh
+    from .products.services import refresh_product as flow
 
-    item = Item.objects.filter(pk=item_pk).first()
-    if item is None:
-        return
-    try:
-        refresh(item, product)
-    except PlaidAPIError as e:
-        retry_if_transient(self, e)
+    run_for(self, _item(), item_pk, flow, product)
 
 
 @shared_task(bind=True, name="django_plaid.refresh_payroll_income", ignore_result=True)
 def refresh_payroll_income(self: Task, plaid_user_pk: int) -> None:
     """Fetch and store a Plaid user's payroll income."""
     from .products.models import PlaidUser
-    from .products.services import fetch_payroll_income
+    from .products.services import fetch_payroll_income as flow
 
-    plaid_user = PlaidUser.objects.filter(pk=plaid_user_pk).first()
-    if plaid_user is None:
-        return
-    try:
-        fetch_payroll_income(plaid_user)
-    except PlaidAPIError as e:
-        retry_if_transient(self, e)
+    run_for(self, PlaidUser, plaid_user_pk, flow)
 
 
 #: The beat schedule of dj-plaid's periodic task (every 5 minutes).

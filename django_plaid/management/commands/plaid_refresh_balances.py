@@ -8,27 +8,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import services
 from ...exceptions import PlaidAPIError
-from ...models import Item
+from ..selection import add_item_arguments, selected_items
 
 
 class Command(BaseCommand):
     help = "Fetch live balances (/accounts/balance/get) for Items and cache them."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("item_ids", nargs="*", help="Plaid item_ids (default: with --all)")
-        parser.add_argument("--all", action="store_true", help="every Item that can be read")
+        add_item_arguments(parser)
 
     def handle(self, *args: Any, item_ids: list[str], all: bool, **options: Any) -> None:
-        if not item_ids and not all:
-            raise CommandError("Name item_ids, or use --all.")
-        items = Item.objects.exclude(access_token="")
-        if item_ids:
-            items = items.filter(item_id__in=item_ids)
-            missing = set(item_ids) - set(items.values_list("item_id", flat=True))
-            if missing:
-                raise CommandError(f"Unknown item_ids: {', '.join(sorted(missing))}")
         failed = 0
-        for item in items.iterator():
+        for item in selected_items(item_ids, all).iterator():
             try:
                 refreshed = services.refresh_balances(item)
             except PlaidAPIError as e:

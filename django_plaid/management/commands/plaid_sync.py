@@ -11,14 +11,14 @@ from ... import services
 from ...exceptions import PlaidAPIError
 from ...models import Item
 from ...sync import request_sync, run_sync
+from ..selection import add_item_arguments, selected_items
 
 
 class Command(BaseCommand):
     help = "Sync Plaid Items now: accounts, cached balances and transactions."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("item_ids", nargs="*", help="Plaid item_ids (default: with --all)")
-        parser.add_argument("--all", action="store_true", help="every Item that can sync")
+        add_item_arguments(parser)
         parser.add_argument(
             "--queue", action="store_true", help="queue Celery tasks instead of syncing here"
         )
@@ -26,16 +26,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, item_ids: list[str], all: bool, queue: bool, **options: Any
     ) -> None:
-        if not item_ids and not all:
-            raise CommandError("Name item_ids, or use --all.")
-        items = Item.objects.exclude(access_token="")
-        if item_ids:
-            items = items.filter(item_id__in=item_ids)
-            missing = set(item_ids) - set(items.values_list("item_id", flat=True))
-            if missing:
-                raise CommandError(f"Unknown item_ids: {', '.join(sorted(missing))}")
         failed = 0
-        for item in items.iterator():
+        for item in selected_items(item_ids, all).iterator():
             if queue:
                 request_sync(item.pk)
                 self.stdout.write(f"{item.item_id}: queued")
