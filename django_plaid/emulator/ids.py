@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import string
@@ -16,6 +17,7 @@ __all__ = [
     "is_access_token",
     "is_link_token",
     "is_public_token",
+    "is_user_token",
     "item_id",
     "link_session_id",
     "link_token",
@@ -23,6 +25,9 @@ __all__ = [
     "public_token",
     "random_id",
     "request_id",
+    "stable_id",
+    "user_id",
+    "user_token",
 ]
 
 # The emulator always plays Plaid's Sandbox: tokens say so, as the real ones do, which lets
@@ -32,7 +37,8 @@ ENVIRONMENT = "sandbox"
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _TOKEN_RE = {
-    kind: re.compile(rf"^{kind}-{ENVIRONMENT}-{_UUID}$") for kind in ("link", "public", "access")
+    kind: re.compile(rf"^{kind}-{ENVIRONMENT}-{_UUID}$")
+    for kind in ("link", "public", "access", "user")
 }
 
 
@@ -54,6 +60,30 @@ def account_id() -> str:
 def request_id() -> str:
     """Return a new 15-character request_id."""
     return random_id(15)
+
+
+def stable_id(seed: str, length: int = 37) -> str:
+    """Return an alphanumeric id derived from ``seed``: the same seed, the same id.
+
+    For things Plaid identifies the same way for every client (security ids) and for
+    generated data that must not change between calls (document ids).
+    """
+    number = int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big")
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, len(_ALPHANUMERIC))
+        chars.append(_ALPHANUMERIC[index])
+    return "".join(chars)
+
+
+def user_id() -> str:
+    """Return a new ``usr_<alnum>`` user id (``/user/create``)."""
+    return "usr_" + random_id(14)
+
+
+def user_token() -> str:
+    """Return a new ``user-sandbox-<uuid4>`` user token (``/user/create``)."""
+    return _token("user")
 
 
 def link_session_id() -> str:
@@ -93,6 +123,11 @@ def is_public_token(value: str) -> bool:
 def is_access_token(value: str) -> bool:
     """Tell whether ``value`` is shaped like a sandbox access token."""
     return bool(_TOKEN_RE["access"].match(value))
+
+
+def is_user_token(value: str) -> bool:
+    """Tell whether ``value`` is shaped like a sandbox user token."""
+    return bool(_TOKEN_RE["user"].match(value))
 
 
 def format_datetime(value: datetime) -> str:

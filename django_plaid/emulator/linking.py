@@ -1,4 +1,10 @@
-"""What Link does between "user picks a bank" and onSuccess: credentials, products, the Item."""
+"""What Link does between "user picks a bank" and onSuccess: credentials, products, the Item.
+
+``link_item`` makes a bank Item (``microdeposits_good`` at Houndstooth Bank with Auth makes
+an automated micro-deposits Item, pending verification); ``link_payroll_item`` makes a
+user's payroll Item for Income (``products`` with ``income_verification``) and sends
+``INCOME``/``INCOME_VERIFICATION``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from typing import Any
 
 from .data import Institution, get_institution
 from .errors import PlaidAPIError, error_for_code
-from .state import EmulatorState, Item
+from .income import INCOME_PRODUCTS
+from .notifications import notify_income_verification
+from .state import MICRODEPOSITS_INSTITUTION_ID, MICRODEPOSITS_PASSWORD, EmulatorState, Item
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -16,7 +24,9 @@ __all__ = [
     "SANDBOX_USERNAMES",
     "check_credentials",
     "check_products",
+    "is_income_link",
     "link_item",
+    "link_payroll_item",
     "resolve_institution",
 ]
 
@@ -108,4 +118,63 @@ def link_item(
         client_user_id=client_user_id,
         account_filters=account_filters,
         days_requested=days_requested,
+        automated_microdeposits=(
+            password == MICRODEPOSITS_PASSWORD
+            and institution.institution_id == MICRODEPOSITS_INSTITUTION_ID
+            and "auth" in products
+        ),
     )
+
+
+def is_income_link(products: Iterable[str]) -> bool:
+    """Whether a Link session with these products makes a payroll Item (not a bank Item)."""
+    return "income_verification" in set(products)
+
+
+def link_payroll_item(
+    state: EmulatorState,
+    *,
+    user_id: str | None,
+    products: Iterable[str],
+    username: str,
+    password: str,
+    institution_id: str | None = None,
+    webhook: str | None = None,
+    income_source_types: Iterable[str] | None = None,
+) -> Item:
+    """Log in at a payroll provider and create the user's payroll Item; send INCOME webhook.
+
+    Needs the user from ``/user/create`` (MISSING_FIELDS without one). Only payroll income
+    is emulated: ``income_source_types`` without ``payroll`` (bank income) is
+    INVALID_FIELD, as are products other than income_verification and employment.
+    """
+    if user_id is None:
+        raise PlaidAPIError(
+            "MISSING_FIELDS",
+            "the following required fields are missing: user_token (or user_id); "
+            "income_verification needs a user from /user/create",
+        )
+    extra = sorted(set(products) - INCOME_PRODUCTS)
+    if extra:
+        raise PlaidAPIError(
+            "INVALID_FIELD",
+            "income_verification (payroll) cannot be combined with these products in the "
+            "emulator: " + ", ".join(extra),
+        )
+    sources = list(income_source_types) if income_source_types is not None else ["payroll"]
+    if "payroll" not in sources:
+        raise PlaidAPIError(
+            "INVALID_FIELD",
+            "income_verification.income_source_types: the emulator only emulates payroll "
+            "income; include payroll",
+        )
+    check_credentials(username, password)
+    item = state.create_payroll_item(
+        user_id,
+        institution_id=institution_id,
+        products=products,
+        webhook=webhook,
+        username=username,
+    )
+    notify_income_verification(state, item)
+    return item

@@ -4,6 +4,18 @@ Handlers decide *when* (after an exchange, on ``/sandbox/item/reset_login``, ...
 module decides *what*: each payload has exactly the keys of its plaid-python model
 (``plaid.model.*_webhook``), with ``environment`` ``"sandbox"``, and goes to the Item's
 webhook URL. An Item without a URL gets nothing, as with Plaid.
+
+Product webhooks besides ``/sandbox/item/fire_webhook``'s:
+
+* after the exchange of an Item with ``investments``:
+  ``INVESTMENTS_TRANSACTIONS``/``HISTORICAL_UPDATE`` (``InvestmentsHistoricalUpdateWebhook``,
+  the number of investment transactions found), held back while investments are not
+  ready; also after an ``async_update`` first call of ``/investments/transactions/get``;
+* ``/sandbox/item/set_verification_status``: ``AUTH``/``AUTOMATICALLY_VERIFIED`` or
+  ``AUTH``/``VERIFICATION_EXPIRED`` with the ``account_id``;
+* a completed payroll-income Link: ``INCOME``/``INCOME_VERIFICATION`` with ``item_id``,
+  ``user_id`` and ``verification_status`` ``VERIFICATION_STATUS_PROCESSING_COMPLETE``
+  (``IncomeVerificationStatusWebhook``), held back while the payroll data is not ready.
 """
 
 from __future__ import annotations
@@ -25,10 +37,14 @@ __all__ = [
     "PRODUCTS_FOR_WEBHOOK_TYPE",
     "fired_payload",
     "item_error_payload",
+    "notify_income_verification",
+    "notify_investments_historical_update",
     "notify_item_error",
     "notify_item_linked",
+    "notify_product_ready",
     "notify_sync_updates_available",
     "notify_transactions_changed",
+    "notify_verification_status",
     "notify_webhook_update_acknowledged",
     "send_item_webhook",
     "transaction_counts",
@@ -144,9 +160,24 @@ def notify_item_linked(state: EmulatorState, item: Item) -> list[Delivery]:
     With ``transactions``: ``INITIAL_UPDATE`` then ``HISTORICAL_UPDATE``. The legacy
     codes go out whether or not the app uses ``/transactions/sync``;
     ``SYNC_UPDATES_AVAILABLE`` only starts after the Item's first ``/transactions/sync``
-    (see ``notify_sync_updates_available``).
+    (see ``notify_sync_updates_available``). With ``investments``:
+    ``INVESTMENTS_TRANSACTIONS``/``HISTORICAL_UPDATE`` once the investments data is ready.
     """
-    if "transactions" not in item.products or not item.webhook:
+    if not item.webhook:
+        return []
+    deliveries = _transactions_linked(state, item)
+    if "investments" in item.products:
+        if "investments" in item.not_ready:
+            item.deferred_webhooks.add("investments")
+        else:
+            delivery = notify_investments_historical_update(state, item)
+            if delivery is not None:
+                deliveries.append(delivery)
+    return deliveries
+
+
+def _transactions_linked(state: EmulatorState, item: Item) -> list[Delivery]:
+    if "transactions" not in item.products:
         return []
     if not item.transactions_ready:
         # Plaid sends these once the pull is done: EmulatorState.set_transactions_ready.
@@ -244,6 +275,81 @@ def notify_transactions_changed(
     return [d for d in deliveries if d is not None]
 
 
+def notify_investments_historical_update(state: EmulatorState, item: Item) -> Delivery | None:
+    """``INVESTMENTS_TRANSACTIONS``/``HISTORICAL_UPDATE``: the investments history is in."""
+    total = len(state.investments(item))
+    return send_item_webhook(
+        state,
+        item,
+        _payload(
+            item,
+            "INVESTMENTS_TRANSACTIONS",
+            "HISTORICAL_UPDATE",
+            new_investments_transactions=total,
+            cancelled_investments_transactions=0,
+            error=None,
+        ),
+    )
+
+
+def notify_income_verification(
+    state: EmulatorState,
+    item: Item,
+    verification_status: str = "VERIFICATION_STATUS_PROCESSING_COMPLETE",
+    *,
+    webhook_code: str = "INCOME_VERIFICATION",
+    url: str | None = None,
+) -> Delivery | None:
+    """``INCOME``/``INCOME_VERIFICATION`` for a payroll Item (to ``url`` or its webhook).
+
+    With the default status and the Item's own URL, the webhook waits while the payroll
+    data is not ready (``set_product_ready`` sends it). ``webhook_code`` may also be
+    ``USER_INCOME_VERIFICATION`` (same payload).
+    """
+    if (
+        url is None
+        and verification_status == "VERIFICATION_STATUS_PROCESSING_COMPLETE"
+        and "income_verification" in item.not_ready
+    ):
+        item.deferred_webhooks.add("income_verification")
+        return None
+    payload = _payload(
+        item,
+        "INCOME",
+        webhook_code,
+        user_id=item.user_id,
+        verification_status=verification_status,
+    )
+    if url is None:
+        return send_item_webhook(state, item, payload)
+    with state.lock:
+        item.last_webhook_code = webhook_code
+        item.last_webhook_sent_at = state.now()
+    return state.webhooks.send(url, payload)
+
+
+def notify_verification_status(
+    state: EmulatorState, item: Item, account: Account
+) -> Delivery | None:
+    """``AUTH``/``AUTOMATICALLY_VERIFIED`` or ``VERIFICATION_EXPIRED`` for the account."""
+    code = {
+        "automatically_verified": "AUTOMATICALLY_VERIFIED",
+        "verification_expired": "VERIFICATION_EXPIRED",
+    }[account.verification_status or ""]
+    return send_item_webhook(
+        state, item, _payload(item, "AUTH", code, account_id=account.account_id)
+    )
+
+
+def notify_product_ready(state: EmulatorState, item: Item, product: str) -> Delivery | None:
+    """Send the webhook a product held back until its data was ready."""
+    if product == "investments":
+        return notify_investments_historical_update(state, item)
+    if product == "income_verification":
+        return notify_income_verification(state, item)
+    return None
+
+
 def notify_item_error(
     state: EmulatorState, item: Item, error_code: str, *, display_message: str | None = None
 ) -> Delivery | None:
@@ -277,7 +383,9 @@ def _account_ids(accounts: list[Account], wanted: Callable[[Account], bool]) -> 
     return [a.account_id for a in accounts if wanted(a)]
 
 
-def _default_update(item: Item, webhook_type: str, new_transactions: int) -> dict[str, Any]:
+def _default_update(
+    state: EmulatorState, item: Item, webhook_type: str, new_transactions: int
+) -> dict[str, Any]:
     accounts = item.accounts
     if webhook_type == "TRANSACTIONS":
         return _payload(
@@ -295,15 +403,24 @@ def _default_update(item: Item, webhook_type: str, new_transactions: int) -> dic
             error=None,
         )
     if webhook_type == "HOLDINGS":
+        # Prices moved: every holding counts as updated, none is new.
+        holdings = state.investments(item).holdings(state.now().date())
         return _payload(
-            item, "HOLDINGS", "DEFAULT_UPDATE", new_holdings=1, updated_holdings=1, error=None
+            item,
+            "HOLDINGS",
+            "DEFAULT_UPDATE",
+            new_holdings=0,
+            updated_holdings=len(holdings),
+            error=None,
         )
     if webhook_type == "INVESTMENTS_TRANSACTIONS":
+        # Make the news true: the announced transaction really arrives.
+        added = state.investments(item).add_dividend(state.now().date())
         return _payload(
             item,
             "INVESTMENTS_TRANSACTIONS",
             "DEFAULT_UPDATE",
-            new_investments_transactions=1,
+            new_investments_transactions=1 if added else 0,
             cancelled_investments_transactions=0,
             error=None,
         )
@@ -342,11 +459,12 @@ def fired_payload(
 
     Side effects keep the world consistent with the news: USER_PERMISSION_REVOKED puts the
     Item into that error, LOGIN_REPAIRED clears the Item's error, PENDING_EXPIRATION sets
-    its ``consent_expiration_time``. The caller has checked the code, type and product.
+    its ``consent_expiration_time``, INVESTMENTS_TRANSACTIONS/DEFAULT_UPDATE adds the
+    dividend it announces. The caller has checked the code, type and product.
     """
     now = state.now()
     if webhook_code == "DEFAULT_UPDATE":
-        return _default_update(item, webhook_type, new_transactions)
+        return _default_update(state, item, webhook_type, new_transactions)
     if webhook_code == "NEW_ACCOUNTS_AVAILABLE":
         return _payload(item, "ITEM", webhook_code, error=None)
     if webhook_code == "SMS_MICRODEPOSITS_VERIFICATION":

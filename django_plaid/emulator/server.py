@@ -13,7 +13,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
 from .faults import FaultRegistry
-from .state import EmulatorState, Item
+from .state import Account, EmulatorState, Item, User
 from .transactions import MAX_DAYS, TransactionLedger
 from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT, Delivery
 
@@ -59,6 +59,12 @@ class Emulator:
     ``refresh_transactions()`` and ``generate_transactions()`` change it. Methods taking
     ``item`` accept an item_id or an access token. ``faults`` injects failures (HTTP 500,
     rate limits, slowness, any catalogue error, mutation during pagination).
+
+    Other products: Auth, Identity, Investments and Liabilities serve ``user_good``'s
+    sandbox data; ``set_product_ready()`` puts a product in (or out of) PRODUCT_NOT_READY,
+    ``set_verification_status()`` verifies or expires an auth account (with its AUTH
+    webhook). Income: ``create_user()`` stands for ``/user/create``; a payroll-income Link
+    then makes the user's payroll Item (see ``endpoints/income.py``).
     """
 
     def __init__(
@@ -210,6 +216,22 @@ class Emulator:
     def set_transactions_ready(self, item: str | Item, ready: bool = True) -> Item:
         """End (or, with ``ready=False``, start) the Item's NOT_READY phase."""
         return self.state.set_transactions_ready(item, ready)
+
+    # -- other products -----------------------------------------------------------------------
+
+    def set_product_ready(self, item: str | Item, product: str, ready: bool = True) -> Item:
+        """End (or, with ``ready=False``, start) a product's PRODUCT_NOT_READY phase."""
+        return self.state.set_product_ready(item, product, ready)
+
+    def set_verification_status(
+        self, item: str | Item, account_id: str, verification_status: str
+    ) -> Account:
+        """Verify (``automatically_verified``) or expire an auth account; sends the webhook."""
+        return self.state.set_verification_status(item, account_id, verification_status)
+
+    def create_user(self, client_user_id: str) -> User:
+        """Create a user as ``/user/create`` does (user_id and user_token)."""
+        return self.state.create_user(client_user_id)
 
     # -- webhooks -----------------------------------------------------------------------------
 

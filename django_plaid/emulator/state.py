@@ -18,6 +18,8 @@ from .data import (
 )
 from .errors import PlaidAPIError, error_for_code
 from .faults import FaultRegistry
+from .income import DEFAULT_PAYROLL_INSTITUTION_ID, PAYROLL_INSTITUTIONS
+from .investments import InvestmentBook
 from .merchants import custom_merchant
 from .transactions import (
     MAX_DAYS,
@@ -31,13 +33,17 @@ from .webhooks import WebhookDispatcher, WebhookKeyStore
 __all__ = [
     "DYNAMIC_USERNAME",
     "LINK_TOKEN_TTL",
+    "MICRODEPOSITS_INSTITUTION_ID",
+    "MICRODEPOSITS_PASSWORD",
     "PUBLIC_TOKEN_TTL",
+    "READINESS_PRODUCTS",
     "UPDATE_LINK_TOKEN_TTL",
     "Account",
     "EmulatorState",
     "Item",
     "LinkToken",
     "PublicToken",
+    "User",
 ]
 
 LINK_TOKEN_TTL = timedelta(hours=4)
@@ -52,6 +58,19 @@ DYNAMIC_HISTORY = 50
 DYNAMIC_PENDING = 4
 #: ``generate_transactions`` refuses more than this (about 300 MB).
 MAX_GENERATED = 1_000_000
+#: Products whose data can be "still being prepared" (PRODUCT_NOT_READY, or NOT_READY for
+#: ``/transactions/sync``): ``EmulatorState.set_product_ready`` switches them.
+READINESS_PRODUCTS = (
+    "auth",
+    "identity",
+    "income_verification",
+    "investments",
+    "liabilities",
+    "transactions",
+)
+#: The automated micro-deposits flow: this password at Houndstooth Bank, with ``auth``.
+MICRODEPOSITS_PASSWORD = "microdeposits_good"
+MICRODEPOSITS_INSTITUTION_ID = "ins_109512"
 
 
 def _utcnow() -> datetime:
@@ -73,6 +92,9 @@ class Account:
     limit: float | None
     iso_currency_code: str | None = "USD"
     unofficial_currency_code: str | None = None
+    #: Auth verification (``pending_automatic_verification``, ``automatically_verified``,
+    #: ``verification_expired``, ...); None for instantly verified accounts.
+    verification_status: str | None = None
 
     @classmethod
     def from_template(cls, template: AccountTemplate) -> Account:
@@ -103,7 +125,7 @@ class Account:
             balances["last_updated_datetime"] = ids.format_datetime(balances_updated_at)
         # persistent_account_id is left out: it is not nullable, and Plaid only sends it
         # for a few (tokenized-number) institutions.
-        return {
+        body: dict[str, Any] = {
             "account_id": self.account_id,
             "balances": balances,
             "mask": self.mask,
@@ -112,6 +134,10 @@ class Account:
             "type": self.type,
             "subtype": self.subtype,
         }
+        if self.verification_status is not None:
+            # Optional and not nullable in the SDK: present only for micro-deposit flows.
+            body["verification_status"] = self.verification_status
+        return body
 
     def to_link_metadata(self) -> dict[str, Any]:
         """Render the account as Link's onSuccess metadata lists it (``id``, not account_id)."""
@@ -121,7 +147,7 @@ class Account:
             "mask": self.mask,
             "type": self.type,
             "subtype": self.subtype,
-            "verification_status": None,
+            "verification_status": self.verification_status,
             "class_type": None,
         }
 
@@ -158,6 +184,19 @@ class Item:
     transactions_ready: bool = True
     #: INITIAL_UPDATE/HISTORICAL_UPDATE held back until the history is ready.
     link_webhooks_deferred: bool = False
+    #: The ``/user/create`` user a payroll (income) Item belongs to.
+    user_id: str | None = None
+    #: ``Item.auth_method`` when not the default (INSTANT_AUTH for Items with auth).
+    auth_method: str | None = None
+    #: Products whose data is still being prepared (PRODUCT_NOT_READY until
+    #: ``EmulatorState.set_product_ready``); transactions use ``transactions_ready``.
+    not_ready: set[str] = field(default_factory=set)
+    #: Products whose "data is ready" webhook waits for ``set_product_ready``
+    #: (``investments``: HISTORICAL_UPDATE, ``income_verification``: INCOME_VERIFICATION).
+    deferred_webhooks: set[str] = field(default_factory=set)
+    #: Holdings and investment transactions (made on first use; see ``investments.py``).
+    investments: InvestmentBook | None = field(default=None, repr=False)
+    last_investments_update: datetime | None = None
     #: Free-form storage for later phases.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -197,7 +236,8 @@ class Item:
                 else None
             ),
             "update_type": "background",
-            "auth_method": "INSTANT_AUTH" if "auth" in self.products else None,
+            "auth_method": self.auth_method
+            or ("INSTANT_AUTH" if "auth" in self.products else None),
         }
         if consent_fields:
             body["created_at"] = ids.format_datetime(self.created_at)
@@ -215,13 +255,31 @@ class Item:
                 "sent_at": fmt(self.last_webhook_sent_at),
                 "code_sent": self.last_webhook_code,
             }
-        return {
+        status: dict[str, Any] = {
             "transactions": {
                 "last_successful_update": fmt(self.last_successful_update),
                 "last_failed_update": fmt(self.last_failed_update),
             },
             "last_webhook": last_webhook,
         }
+        if "investments" in self.products:
+            status["investments"] = {
+                "last_successful_update": fmt(self.last_investments_update),
+                "last_failed_update": None,
+            }
+        return status
+
+
+@dataclass
+class User:
+    """A ``/user/create`` user: the owner of income (payroll) Items."""
+
+    user_id: str
+    user_token: str
+    client_user_id: str
+    created_at: datetime
+    #: The user's payroll Items, oldest first.
+    item_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -240,7 +298,10 @@ class LinkToken:
     optional_products: list[str] = field(default_factory=list)
     additional_consented_products: list[str] = field(default_factory=list)
     client_user_id: str | None = None
+    #: The ``/user/create`` user (from ``user_id`` or ``user_token``), if any.
     user_id: str | None = None
+    #: ``income_verification.income_source_types`` (``payroll``/``bank``), if given.
+    income_source_types: list[str] | None = None
     webhook: str | None = None
     #: Set in update mode: the Item being repaired.
     item_id: str | None = None
@@ -288,6 +349,14 @@ class EmulatorState:
     once the Item has called ``/transactions/sync``. Methods taking ``item`` accept an
     item_id or an access token.
 
+    Other products: ``add_product()`` bills an Item for a product on first use (as Plaid
+    does when ``/auth/get``, ``/identity/get``, ``/investments/*`` or ``/liabilities/get``
+    is called for a product the Item was not linked with), ``set_product_ready()`` starts
+    or ends a product's PRODUCT_NOT_READY phase, ``set_verification_status()`` moves an
+    account through Auth's micro-deposit verification, ``investments()`` is the Item's
+    holdings and investment transactions. Users (``create_user()``, ``get_user()``) own
+    payroll Items (``create_payroll_item()``) for Income.
+
     ``faults`` holds injected failures (see ``faults.py``). With
     ``detect_pagination_mutations`` on, *any* change makes the mid-pagination cursors
     issued before it fail with TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION, as Plaid's
@@ -302,6 +371,9 @@ class EmulatorState:
         self.public_tokens: dict[str, PublicToken] = {}
         self.items: dict[str, Item] = {}
         self._access_tokens: dict[str, str] = {}
+        self.users: dict[str, User] = {}
+        self._user_tokens: dict[str, str] = {}
+        self._client_user_ids: dict[str, str] = {}
         self.webhook_keys = WebhookKeyStore()
         self.webhooks = WebhookDispatcher(self.webhook_keys)
         self.faults = FaultRegistry(self)
@@ -331,6 +403,9 @@ class EmulatorState:
             self.public_tokens.clear()
             self.items.clear()
             self._access_tokens.clear()
+            self.users.clear()
+            self._user_tokens.clear()
+            self._client_user_ids.clear()
             self.webhooks.reset()
             self.webhook_keys.reset()
             self.faults.reset()
@@ -376,20 +451,36 @@ class EmulatorState:
         account_filters: Mapping[str, Any] | None = None,
         days_requested: int = 90,
         transactions_ready: bool = True,
+        not_ready: Iterable[str] = (),
+        automated_microdeposits: bool = False,
     ) -> Item:
         """Create an Item directly (no Link, no credentials); tests may use it as a shortcut.
 
         With ``transactions``, the Item gets its history over ``days_requested`` days
         (``user_transactions_dynamic``: about 50 transactions, a few pending).
         ``transactions_ready=False`` makes ``/transactions/sync`` answer NOT_READY until
-        ``set_transactions_ready()``. Raises INVALID_INSTITUTION for an unknown institution
-        and NO_ACCOUNTS when the products and filters leave no account.
+        ``set_transactions_ready()``; ``not_ready`` names other products whose data is
+        still being prepared (see ``set_product_ready``). ``automated_microdeposits`` makes
+        the automated micro-deposits Item Plaid's sandbox creates for ``microdeposits_good``:
+        only Plaid Checking, ``pending_automatic_verification``, auth_method
+        AUTOMATED_MICRODEPOSITS. Raises INVALID_INSTITUTION for an unknown institution and
+        NO_ACCOUNTS when the products and filters leave no account.
         """
         institution = get_institution(institution_id)
         if institution is None:
             raise PlaidAPIError("INVALID_INSTITUTION")
         products = sorted(set(products))
+        not_ready = set(not_ready)
+        unknown = not_ready - set(READINESS_PRODUCTS)
+        if unknown:
+            raise ValueError(f"not_ready: no readiness for {sorted(unknown)}")
+        if "transactions" in not_ready:
+            transactions_ready = False
+            not_ready.discard("transactions")
         templates = accounts_for(products, account_filters)
+        if automated_microdeposits:
+            # The user verifies one account by micro-deposits instead of logging in.
+            templates = [t for t in templates if t.subtype == "checking"][:1]
         if not templates:
             raise PlaidAPIError("NO_ACCOUNTS")
         with self.lock:
@@ -407,7 +498,13 @@ class EmulatorState:
                 days_requested=days_requested,
                 last_successful_update=now if "transactions" in products else None,
                 transactions_ready=transactions_ready,
+                not_ready=not_ready,
+                last_investments_update=now if "investments" in products else None,
             )
+            if automated_microdeposits:
+                item.auth_method = "AUTOMATED_MICRODEPOSITS"
+                for account in item.accounts:
+                    account.verification_status = "pending_automatic_verification"
             if "transactions" in products:
                 item.ledger = self._history(item, days_requested)
             self.items[item.item_id] = item
@@ -443,6 +540,9 @@ class EmulatorState:
             if item is None:
                 raise PlaidAPIError("ITEM_NOT_FOUND")
             self._access_tokens.pop(item.access_token, None)
+            user = self.users.get(item.user_id or "")
+            if user is not None and item_id in user.item_ids:
+                user.item_ids.remove(item_id)
             for token, public in list(self.public_tokens.items()):
                 if public.item_id == item_id:
                     del self.public_tokens[token]
@@ -457,6 +557,215 @@ class EmulatorState:
     def clear_item_error(self, item_id: str) -> Item:
         """Make an Item healthy again (what a successful update-mode Link does)."""
         return self.set_item_error(item_id, None)
+
+    # -- products ---------------------------------------------------------------------------
+
+    def add_product(self, item: str | Item, product: str) -> bool:
+        """Bill the Item for ``product`` unless it has it; return whether it was added.
+
+        What Plaid does when ``/auth/get``, ``/identity/get``, ``/investments/*`` or
+        ``/liabilities/get`` is called for a product the Item was not linked with.
+        PRODUCTS_NOT_SUPPORTED when the Item's institution does not offer the product.
+        """
+        with self.lock:
+            found = self.resolve_item(item)
+            if product in found.products:
+                return False
+            if product not in found.institution.products:
+                raise PlaidAPIError(
+                    "PRODUCTS_NOT_SUPPORTED",
+                    f"the following products are not supported by this institution: {product}",
+                )
+            found.products = sorted({*found.products, product})
+            if product == "investments":
+                found.last_investments_update = self.now()
+            return True
+
+    def product_ready(self, item: str | Item, product: str) -> bool:
+        """Whether the Item's data for ``product`` is ready (no PRODUCT_NOT_READY)."""
+        with self.lock:
+            found = self.resolve_item(item)
+            if product == "transactions":
+                return found.transactions_ready
+            return product not in found.not_ready
+
+    def set_product_ready(self, item: str | Item, product: str, ready: bool = True) -> Item:
+        """End (``ready``, the default) or start a product's "data being prepared" phase.
+
+        While not ready the product's endpoints answer PRODUCT_NOT_READY (``/auth/get``,
+        ``/identity/get``, ``/investments/*``, ``/liabilities/get``,
+        ``/credit/payroll_income/get``; ``/transactions/sync`` answers NOT_READY). Becoming
+        ready sends what was held back meanwhile: INVESTMENTS_TRANSACTIONS/HISTORICAL_UPDATE,
+        INCOME/INCOME_VERIFICATION, or the transactions webhooks (``set_transactions_ready``).
+        ValueError for a product without such a phase (see ``READINESS_PRODUCTS``).
+        """
+        if product not in READINESS_PRODUCTS:
+            raise ValueError(
+                f"product must be one of {', '.join(READINESS_PRODUCTS)}, not {product!r}"
+            )
+        if product == "transactions":
+            return self.set_transactions_ready(item, ready)
+        from .notifications import notify_product_ready
+
+        with self.lock:
+            found = self.resolve_item(item)
+            was_ready = product not in found.not_ready
+            if ready:
+                found.not_ready.discard(product)
+            else:
+                found.not_ready.add(product)
+            if ready and not was_ready:
+                if product == "investments":
+                    found.last_investments_update = self.now()
+                if product in found.deferred_webhooks:
+                    found.deferred_webhooks.discard(product)
+                    notify_product_ready(self, found, product)
+            return found
+
+    def investments(self, item: str | Item) -> InvestmentBook:
+        """The Item's holdings and investment transactions (generated on first use)."""
+        with self.lock:
+            found = self.resolve_item(item)
+            if found.investments is None:
+                found.investments = InvestmentBook(
+                    found.item_id, found.accounts, found.created_at.date()
+                )
+            return found.investments
+
+    def set_verification_status(
+        self, item: str | Item, account_id: str, verification_status: str
+    ) -> Account:
+        """Set an auth account's verification status and send the matching AUTH webhook.
+
+        ``automatically_verified`` sends AUTOMATICALLY_VERIFIED and the account's numbers
+        are served from then on; ``verification_expired`` sends VERIFICATION_EXPIRED and
+        they never will be. INVALID_ACCOUNT_ID unless the account is a checking, savings or
+        cash management account of the Item; ValueError for another status.
+        """
+        from .account_numbers import SETTABLE_VERIFICATION_STATUSES, is_auth_account
+        from .notifications import notify_verification_status
+
+        if verification_status not in SETTABLE_VERIFICATION_STATUSES:
+            raise ValueError(
+                "verification_status must be one of " + ", ".join(SETTABLE_VERIFICATION_STATUSES)
+            )
+        with self.lock:
+            found = self.resolve_item(item)
+            account = next((a for a in found.accounts if a.account_id == account_id), None)
+            if account is None or not is_auth_account(account):
+                raise PlaidAPIError(
+                    "INVALID_ACCOUNT_ID",
+                    f"account_id {account_id} is not a checking, savings or cash management "
+                    "account of this Item",
+                )
+            account.verification_status = verification_status
+            notify_verification_status(self, found, account)
+            return account
+
+    # -- users and payroll Items ------------------------------------------------------------
+
+    def create_user(self, client_user_id: str) -> User:
+        """Create a ``/user/create`` user; INVALID_FIELD if ``client_user_id`` has one."""
+        with self.lock:
+            if client_user_id in self._client_user_ids:
+                raise PlaidAPIError(
+                    "INVALID_FIELD",
+                    "a user has already been created for the given client_user_id; store "
+                    "and reuse the user_id (and user_token) from the first /user/create call",
+                )
+            user = User(
+                user_id=ids.user_id(),
+                user_token=ids.user_token(),
+                client_user_id=client_user_id,
+                created_at=self.now(),
+            )
+            self.users[user.user_id] = user
+            self._user_tokens[user.user_token] = user.user_id
+            self._client_user_ids[client_user_id] = user.user_id
+            return user
+
+    def get_user(self, *, user_id: str | None = None, user_token: str | None = None) -> User:
+        """The user named by ``user_token`` or ``user_id``.
+
+        INVALID_USER_TOKEN / INVALID_USER_ID when unknown (a removed user or another
+        environment's); ValueError when neither is given.
+        """
+        with self.lock:
+            if user_token is not None:
+                found_id = self._user_tokens.get(user_token)
+                if found_id is None or found_id not in self.users:
+                    raise PlaidAPIError("INVALID_USER_TOKEN")
+                if user_id is not None and user_id != found_id:
+                    raise PlaidAPIError(
+                        "INVALID_USER_ID", "user_id and user_token name different users"
+                    )
+                return self.users[found_id]
+            if user_id is None:
+                raise ValueError("pass user_id or user_token")
+            user = self.users.get(user_id)
+            if user is None:
+                raise PlaidAPIError("INVALID_USER_ID")
+            return user
+
+    def resolve_user(self, user: str | User) -> User:
+        """A user from itself, its user_id or its user token."""
+        if isinstance(user, User):
+            return user
+        if ids.is_user_token(user):
+            return self.get_user(user_token=user)
+        return self.get_user(user_id=user)
+
+    def create_payroll_item(
+        self,
+        user: str | User,
+        *,
+        institution_id: str | None = None,
+        products: Iterable[str] = ("income_verification",),
+        webhook: str | None = None,
+        username: str = "user_good",
+        income_ready: bool = True,
+    ) -> Item:
+        """Create the user's payroll Item, as a completed payroll-income Link does.
+
+        The Item is at a payroll provider (``income.PAYROLL_INSTITUTIONS``; unknown or bank
+        institution ids mean the default, ADP) with one ``other``/``payroll`` account.
+        ``income_ready=False`` keeps its payroll data PRODUCT_NOT_READY until
+        ``set_product_ready(item, "income_verification")``. No webhook is sent here:
+        ``notifications.notify_income_verification`` does that.
+        """
+        with self.lock:
+            owner = self.resolve_user(user)
+            institution = PAYROLL_INSTITUTIONS.get(
+                institution_id or "", PAYROLL_INSTITUTIONS[DEFAULT_PAYROLL_INSTITUTION_ID]
+            )
+            account = Account(
+                account_id=ids.account_id(),
+                name="Plaid Inc. Payroll",
+                mask=None,
+                type="other",
+                subtype="payroll",
+                official_name=None,
+                available=None,
+                current=None,
+                limit=None,
+            )
+            item = Item(
+                item_id=ids.item_id(),
+                access_token=ids.access_token(),
+                institution=institution,
+                products=sorted(set(products) | {"income_verification"}),
+                accounts=[account],
+                created_at=self.now(),
+                webhook=webhook,
+                username=username,
+                client_user_id=owner.client_user_id,
+                user_id=owner.user_id,
+                not_ready=set() if income_ready else {"income_verification"},
+            )
+            self.items[item.item_id] = item
+            self._access_tokens[item.access_token] = item.item_id
+            owner.item_ids.append(item.item_id)
+            return item
 
     # -- public tokens ----------------------------------------------------------------------
 

@@ -21,18 +21,39 @@ from plaid.model.accounts_get_response import AccountsGetResponse
 from plaid.model.assets_error_webhook import AssetsErrorWebhook
 from plaid.model.assets_product_ready_webhook import AssetsProductReadyWebhook
 from plaid.model.auth_default_update_webhook import AuthDefaultUpdateWebhook
+from plaid.model.auth_get_request import AuthGetRequest
+from plaid.model.auth_get_request_options import AuthGetRequestOptions
+from plaid.model.auth_get_response import AuthGetResponse
+from plaid.model.automatically_verified_webhook import AutomaticallyVerifiedWebhook
 from plaid.model.country_code import CountryCode
+from plaid.model.credit_payroll_income_get_request import CreditPayrollIncomeGetRequest
+from plaid.model.credit_payroll_income_get_request_options import (
+    CreditPayrollIncomeGetRequestOptions,
+)
+from plaid.model.credit_payroll_income_get_response import CreditPayrollIncomeGetResponse
 from plaid.model.custom_sandbox_transaction import CustomSandboxTransaction
 from plaid.model.default_update_webhook import DefaultUpdateWebhook
 from plaid.model.historical_update_webhook import HistoricalUpdateWebhook
 from plaid.model.holdings_default_update_webhook import HoldingsDefaultUpdateWebhook
 from plaid.model.hosted_mmd_verification_webhook import HostedMMDVerificationWebhook
 from plaid.model.identity_default_update_webhook import IdentityDefaultUpdateWebhook
+from plaid.model.identity_get_request import IdentityGetRequest
+from plaid.model.identity_get_response import IdentityGetResponse
+from plaid.model.income_verification_source_type import IncomeVerificationSourceType
+from plaid.model.income_verification_status_webhook import IncomeVerificationStatusWebhook
 from plaid.model.initial_update_webhook import InitialUpdateWebhook
 from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdRequest
 from plaid.model.institutions_get_by_id_request_options import InstitutionsGetByIdRequestOptions
 from plaid.model.institutions_get_by_id_response import InstitutionsGetByIdResponse
 from plaid.model.investments_default_update_webhook import InvestmentsDefaultUpdateWebhook
+from plaid.model.investments_historical_update_webhook import InvestmentsHistoricalUpdateWebhook
+from plaid.model.investments_holdings_get_request import InvestmentsHoldingsGetRequest
+from plaid.model.investments_holdings_get_response import InvestmentsHoldingsGetResponse
+from plaid.model.investments_transactions_get_request import InvestmentsTransactionsGetRequest
+from plaid.model.investments_transactions_get_request_options import (
+    InvestmentsTransactionsGetRequestOptions,
+)
+from plaid.model.investments_transactions_get_response import InvestmentsTransactionsGetResponse
 from plaid.model.item import Item
 from plaid.model.item_error_webhook import ItemErrorWebhook
 from plaid.model.item_get_request import ItemGetRequest
@@ -46,8 +67,13 @@ from plaid.model.item_webhook_update_request import ItemWebhookUpdateRequest
 from plaid.model.item_webhook_update_response import ItemWebhookUpdateResponse
 from plaid.model.jwk_public_key import JWKPublicKey
 from plaid.model.liabilities_default_update_webhook import LiabilitiesDefaultUpdateWebhook
+from plaid.model.liabilities_get_request import LiabilitiesGetRequest
+from plaid.model.liabilities_get_response import LiabilitiesGetResponse
 from plaid.model.link_session_success_metadata import LinkSessionSuccessMetadata
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_create_request_income_verification import (
+    LinkTokenCreateRequestIncomeVerification,
+)
 from plaid.model.link_token_create_request_update import LinkTokenCreateRequestUpdate
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.link_token_create_response import LinkTokenCreateResponse
@@ -57,13 +83,27 @@ from plaid.model.pending_expiration_webhook import PendingExpirationWebhook
 from plaid.model.plaid_error import PlaidError
 from plaid.model.products import Products
 from plaid.model.recurring_transactions_update_webhook import RecurringTransactionsUpdateWebhook
+from plaid.model.sandbox_income_fire_webhook_request import SandboxIncomeFireWebhookRequest
+from plaid.model.sandbox_income_fire_webhook_response import SandboxIncomeFireWebhookResponse
+from plaid.model.sandbox_income_webhook_fire_request_webhook_code import (
+    SandboxIncomeWebhookFireRequestWebhookCode,
+)
 from plaid.model.sandbox_item_fire_webhook_request import SandboxItemFireWebhookRequest
 from plaid.model.sandbox_item_fire_webhook_response import SandboxItemFireWebhookResponse
 from plaid.model.sandbox_item_reset_login_request import SandboxItemResetLoginRequest
 from plaid.model.sandbox_item_reset_login_response import SandboxItemResetLoginResponse
+from plaid.model.sandbox_item_set_verification_status_request import (
+    SandboxItemSetVerificationStatusRequest,
+)
+from plaid.model.sandbox_item_set_verification_status_response import (
+    SandboxItemSetVerificationStatusResponse,
+)
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
+)
+from plaid.model.sandbox_public_token_create_request_options_income_verification import (
+    SandboxPublicTokenCreateRequestOptionsIncomeVerification,
 )
 from plaid.model.sandbox_public_token_create_response import SandboxPublicTokenCreateResponse
 from plaid.model.sandbox_transactions_create_request import SandboxTransactionsCreateRequest
@@ -79,7 +119,13 @@ from plaid.model.transactions_removed_webhook import TransactionsRemovedWebhook
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from plaid.model.transactions_sync_response import TransactionsSyncResponse
 from plaid.model.user_account_revoked_webhook import UserAccountRevokedWebhook
+from plaid.model.user_create_request import UserCreateRequest
+from plaid.model.user_create_response import UserCreateResponse
+from plaid.model.user_income_verification_status_webhook import (
+    UserIncomeVerificationStatusWebhook,
+)
 from plaid.model.user_permission_revoked_webhook import UserPermissionRevokedWebhook
+from plaid.model.verification_expired_webhook import VerificationExpiredWebhook
 from plaid.model.webhook_type import WebhookType
 from plaid.model.webhook_update_acknowledged_webhook import WebhookUpdateAcknowledgedWebhook
 from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
@@ -111,6 +157,15 @@ RESPONSE_MODELS = {
     "/transactions/get": TransactionsGetResponse,
     "/transactions/refresh": TransactionsRefreshResponse,
     "/sandbox/transactions/create": SandboxTransactionsCreateResponse,
+    "/auth/get": AuthGetResponse,
+    "/sandbox/item/set_verification_status": SandboxItemSetVerificationStatusResponse,
+    "/identity/get": IdentityGetResponse,
+    "/investments/holdings/get": InvestmentsHoldingsGetResponse,
+    "/investments/transactions/get": InvestmentsTransactionsGetResponse,
+    "/liabilities/get": LiabilitiesGetResponse,
+    "/user/create": UserCreateResponse,
+    "/credit/payroll_income/get": CreditPayrollIncomeGetResponse,
+    "/sandbox/income/fire_webhook": SandboxIncomeFireWebhookResponse,
 }
 
 #: The SDK model of each webhook the emulator can send, by (webhook_type, webhook_code).
@@ -131,12 +186,17 @@ WEBHOOK_MODELS = {
     ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE"): RecurringTransactionsUpdateWebhook,
     ("AUTH", "DEFAULT_UPDATE"): AuthDefaultUpdateWebhook,
     ("AUTH", "SMS_MICRODEPOSITS_VERIFICATION"): HostedMMDVerificationWebhook,
+    ("AUTH", "AUTOMATICALLY_VERIFIED"): AutomaticallyVerifiedWebhook,
+    ("AUTH", "VERIFICATION_EXPIRED"): VerificationExpiredWebhook,
     ("IDENTITY", "DEFAULT_UPDATE"): IdentityDefaultUpdateWebhook,
     ("HOLDINGS", "DEFAULT_UPDATE"): HoldingsDefaultUpdateWebhook,
     ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE"): InvestmentsDefaultUpdateWebhook,
+    ("INVESTMENTS_TRANSACTIONS", "HISTORICAL_UPDATE"): InvestmentsHistoricalUpdateWebhook,
     ("LIABILITIES", "DEFAULT_UPDATE"): LiabilitiesDefaultUpdateWebhook,
     ("ASSETS", "PRODUCT_READY"): AssetsProductReadyWebhook,
     ("ASSETS", "ERROR"): AssetsErrorWebhook,
+    ("INCOME", "INCOME_VERIFICATION"): IncomeVerificationStatusWebhook,
+    ("INCOME", "USER_INCOME_VERIFICATION"): UserIncomeVerificationStatusWebhook,
 }
 
 PRODUCT_SETS = [
@@ -158,6 +218,7 @@ EMULATOR_ANSWER_KEYS = {
     "/emulator/item/remove_transaction": {"transaction_id"},
     "/emulator/item/post_pending": {"posted"},
     "/emulator/item/set_transactions_ready": {"item_id", "transactions_ready"},
+    "/emulator/item/set_product_ready": {"item_id", "product", "ready"},
     "/emulator/faults": {"fault"},
     "/emulator/faults/clear": {"cleared"},
     "/emulator/faults/list": {"faults"},
@@ -300,6 +361,40 @@ def test_every_webhook_payload_matches_its_model(plaid_emulator):
     dynamic = dynamic_item(api)
     api.transactions_sync(TransactionsSyncRequest(access_token=dynamic), _preload_content=False)
     api.transactions_refresh(TransactionsRefreshRequest(access_token=dynamic))
+    # Micro-deposit verification outcomes, on the auth accounts of the full Item.
+    state = plaid_emulator.state
+    checking, savings = (
+        a.account_id
+        for a in state.item_for_access_token(access_token).accounts
+        if a.subtype in ("checking", "savings")
+    )
+    for account_id, status in (
+        (checking, "automatically_verified"),
+        (savings, "verification_expired"),
+    ):
+        api.sandbox_item_set_verification_status(
+            SandboxItemSetVerificationStatusRequest(
+                access_token=access_token, account_id=account_id, verification_status=status
+            )
+        )
+    # Income: a payroll Item (INCOME_VERIFICATION), and the sandbox's USER_ variant.
+    user = api.user_create(UserCreateRequest(client_user_id="webhooks-user"))
+    api.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508",
+            initial_products=[Products("income_verification")],
+            user_token=user.user_token,
+            options=SandboxPublicTokenCreateRequestOptions(webhook="https://example.com/hook"),
+        )
+    )
+    payroll_item_id = state.users[user.user_id].item_ids[0]
+    api.sandbox_income_fire_webhook(
+        SandboxIncomeFireWebhookRequest(
+            item_id=payroll_item_id,
+            webhook="https://example.com/hook",
+            webhook_code=SandboxIncomeWebhookFireRequestWebhookCode("USER_INCOME_VERIFICATION"),
+        )
+    )
     api.sandbox_item_reset_login(SandboxItemResetLoginRequest(access_token=access_token))
     api.item_webhook_update(
         ItemWebhookUpdateRequest(access_token=access_token, webhook="https://example.com/new")
@@ -484,6 +579,8 @@ def test_every_response_through_the_sdk(plaid_emulator):
             check_webhook(delivery.payload)
 
         exercise_transactions(api, plaid_emulator)
+        exercise_products(api, plaid_emulator)
+        exercise_income(api, plaid_emulator)
 
         # Removal, and every call with the removed token.
         api.item_remove(ItemRemoveRequest(access_token=broken))
@@ -738,3 +835,220 @@ def exercise_transactions(api, emulator):
         check_webhook(delivery.payload)
         codes.add(delivery.webhook_code)
     assert {"SYNC_UPDATES_AVAILABLE", "DEFAULT_UPDATE", "TRANSACTIONS_REMOVED"} <= codes
+
+
+# -- auth, identity, investments, liabilities, income ------------------------------------------
+
+
+def exercise_products(api, emulator):
+    """Every product route: typed successes at US/CA/UK banks and each product error."""
+    state = emulator.state
+    today = state.now().date()
+    full = ("transactions", "auth", "identity", "investments", "liabilities")
+    tokens = {
+        "ins_109508": state.create_item("ins_109508", full, webhook="https://e.x/h").access_token,
+        "ins_43": state.create_item("ins_43", ("auth", "identity")).access_token,
+        "ins_117650": state.create_item("ins_117650", ("auth", "identity")).access_token,
+    }
+    for token in tokens.values():
+        numbers = api.auth_get(AuthGetRequest(access_token=token)).numbers
+        assert numbers.ach or numbers.eft or (numbers.bacs and numbers.international)
+        assert api.identity_get(IdentityGetRequest(access_token=token)).accounts[0].owners
+    us = tokens["ins_109508"]
+    checking = next(
+        a.account_id for a in state.item_for_access_token(us).accounts if a.subtype == "checking"
+    )
+    api.auth_get(
+        AuthGetRequest(access_token=us, options=AuthGetRequestOptions(account_ids=[checking]))
+    )
+    holdings = api.investments_holdings_get(InvestmentsHoldingsGetRequest(access_token=us))
+    assert {s.type for s in holdings.securities} >= {"cash", "equity", "derivative", "etf"}
+    window = {"start_date": today - timedelta(days=730), "end_date": today}
+    page = api.investments_transactions_get(
+        InvestmentsTransactionsGetRequest(
+            access_token=us,
+            **window,
+            options=InvestmentsTransactionsGetRequestOptions(count=500),
+        )
+    )
+    assert page.total_investment_transactions == len(page.investment_transactions) >= 150
+    liabilities = api.liabilities_get(LiabilitiesGetRequest(access_token=us)).liabilities
+    assert all((liabilities.credit, liabilities.mortgage, liabilities.student))
+    api.sandbox_item_set_verification_status(
+        SandboxItemSetVerificationStatusRequest(
+            access_token=us, account_id=checking, verification_status="automatically_verified"
+        )
+    )
+
+    # The product errors: not supported, no eligible accounts, not ready, invalid input.
+    basic = state.create_item("ins_130016", ("transactions",)).access_token
+    auth_only = state.create_item("ins_109508", ("auth",)).access_token
+    rux = state.create_item("ins_133502", ("auth",)).access_token
+    waiting = state.create_item("ins_109508", full, not_ready=full[1:]).access_token
+    calls = {
+        "auth": lambda t: api.auth_get(AuthGetRequest(access_token=t)),
+        "identity": lambda t: api.identity_get(IdentityGetRequest(access_token=t)),
+        "holdings": lambda t: api.investments_holdings_get(
+            InvestmentsHoldingsGetRequest(access_token=t)
+        ),
+        "transactions": lambda t: api.investments_transactions_get(
+            InvestmentsTransactionsGetRequest(access_token=t, **window)
+        ),
+        "liabilities": lambda t: api.liabilities_get(LiabilitiesGetRequest(access_token=t)),
+    }
+    expected = [
+        ("holdings", basic, "PRODUCTS_NOT_SUPPORTED"),
+        ("liabilities", basic, "PRODUCTS_NOT_SUPPORTED"),
+        ("identity", rux, "PRODUCTS_NOT_SUPPORTED"),
+        ("holdings", auth_only, "NO_INVESTMENT_ACCOUNTS"),
+        ("transactions", auth_only, "NO_INVESTMENT_ACCOUNTS"),
+        ("liabilities", auth_only, "NO_LIABILITY_ACCOUNTS"),
+        (
+            "auth",
+            state.create_item("ins_109508", ("investments",)).access_token,
+            "NO_AUTH_ACCOUNTS",
+        ),
+        *((name, waiting, "PRODUCT_NOT_READY") for name in calls),
+    ]
+    for name, token, code in expected:
+        assert expect_error(lambda n=name, t=token: calls[n](t)).error_code == code, (name, code)
+    expect_error(
+        lambda: api.auth_get(
+            AuthGetRequest(access_token=us, options=AuthGetRequestOptions(account_ids=["nope"]))
+        )
+    )
+    expect_error(
+        lambda: api.investments_transactions_get(
+            InvestmentsTransactionsGetRequest(
+                access_token=us, start_date=today, end_date=today - timedelta(days=1)
+            )
+        )
+    )
+    expect_error(
+        lambda: api.sandbox_item_set_verification_status(
+            SandboxItemSetVerificationStatusRequest(
+                access_token=basic, account_id=checking, verification_status="verification_expired"
+            )
+        )
+    )
+    # Faults hit the new routes like any other.
+    emulator.faults.add("rate_limit", path="/auth/get")
+    assert expect_error(lambda: calls["auth"](us)).error_code == "AUTH_LIMIT"
+    emulator.faults.add("error", path="/liabilities/get", error_code="INSTITUTION_DOWN")
+    assert expect_error(lambda: calls["liabilities"](us)).error_code == "INSTITUTION_DOWN"
+
+    # The readiness control: a success, and failures.
+    for body, ok in (
+        ({"access_token": waiting, "product": "auth"}, True),
+        ({"access_token": waiting, "product": "investments", "ready": True}, True),
+        ({"access_token": waiting, "product": "balance"}, False),
+        ({"access_token": waiting, "product": "auth", "ready": "yes"}, False),
+        ({"product": "auth"}, False),
+    ):
+        status, _, answer = post(
+            emulator, "/emulator/item/set_product_ready", body, credentials=False
+        )
+        assert (status == 200) is ok, answer
+    calls["auth"](waiting)
+    calls["holdings"](waiting)
+
+
+def exercise_income(api, emulator):
+    """The income routes: users, payroll Items by Link and sandbox, payroll data, webhooks."""
+    user = api.user_create(UserCreateRequest(client_user_id="fidelity-income"))
+    assert user.user_id.startswith("usr_")
+    assert user.user_token.startswith("user-sandbox-")
+    expect_error(lambda: api.user_create(UserCreateRequest(client_user_id="fidelity-income")))
+    link_token = api.link_token_create(
+        link_token_request(
+            products=[Products("income_verification")],
+            user_token=user.user_token,
+            income_verification=LinkTokenCreateRequestIncomeVerification(
+                income_source_types=[IncomeVerificationSourceType("payroll")]
+            ),
+            webhook="https://example.com/income",
+        )
+    ).link_token
+    status, _, answer = post(
+        emulator, "/emulator/link/complete", {"link_token": link_token}, credentials=False
+    )
+    assert status == 200, answer
+    api.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_92",
+            initial_products=[Products("income_verification")],
+            user_id=user.user_id,
+            options=SandboxPublicTokenCreateRequestOptions(
+                webhook="https://example.com/income",
+                income_verification=SandboxPublicTokenCreateRequestOptionsIncomeVerification(
+                    income_source_types=[IncomeVerificationSourceType("payroll")]
+                ),
+            ),
+        )
+    )
+    payroll = api.credit_payroll_income_get(
+        CreditPayrollIncomeGetRequest(user_token=user.user_token)
+    )
+    assert len(payroll.items) == 2
+    first = payroll.items[0].item_id
+    only = api.credit_payroll_income_get(
+        CreditPayrollIncomeGetRequest(
+            user_id=user.user_id, options=CreditPayrollIncomeGetRequestOptions(item_ids=[first])
+        )
+    )
+    assert [i.item_id for i in only.items] == [first]
+    api.sandbox_income_fire_webhook(
+        SandboxIncomeFireWebhookRequest(
+            item_id=first,
+            webhook="https://example.com/income",
+            webhook_code=SandboxIncomeWebhookFireRequestWebhookCode("INCOME_VERIFICATION"),
+            verification_status="VERIFICATION_STATUS_PROCESSING_FAILED",
+        )
+    )
+    # Failures: no user, unknown users, a foreign Item, not ready, a non-payroll Item.
+    expect_error(
+        lambda: api.link_token_create(
+            link_token_request(products=[Products("income_verification")])
+        )
+    )
+    expect_error(
+        lambda: api.credit_payroll_income_get(
+            CreditPayrollIncomeGetRequest(
+                user_token="user-sandbox-00000000-0000-4000-8000-000000000000"
+            )
+        )
+    )
+    expect_error(
+        lambda: api.credit_payroll_income_get(CreditPayrollIncomeGetRequest(user_id="usr_x"))
+    )
+    expect_error(
+        lambda: api.credit_payroll_income_get(
+            CreditPayrollIncomeGetRequest(
+                user_id=user.user_id, options=CreditPayrollIncomeGetRequestOptions(item_ids=["x"])
+            )
+        )
+    )
+    emulator.state.set_product_ready(first, "income_verification", False)
+    assert (
+        expect_error(
+            lambda: api.credit_payroll_income_get(
+                CreditPayrollIncomeGetRequest(user_id=user.user_id)
+            )
+        ).error_code
+        == "PRODUCT_NOT_READY"
+    )
+    emulator.state.set_product_ready(first, "income_verification")
+    bank_item = emulator.state.create_item().item_id
+    expect_error(
+        lambda: api.sandbox_income_fire_webhook(
+            SandboxIncomeFireWebhookRequest(
+                item_id=bank_item,
+                webhook="https://example.com/income",
+                webhook_code=SandboxIncomeWebhookFireRequestWebhookCode("INCOME_VERIFICATION"),
+            )
+        )
+    )
+    codes = {(d.webhook_type, d.webhook_code) for d in emulator.deliveries}
+    assert ("INCOME", "INCOME_VERIFICATION") in codes
+    for delivery in emulator.deliveries:
+        check_webhook(delivery.payload)

@@ -84,14 +84,24 @@ def test_link_token_expiration_wire_format(plaid_emulator):
 
 
 def test_link_token_with_user_id_instead_of_user(plaid_emulator):
+    user = plaid_emulator.state.create_user("client-user-1")
     body = {
         "client_name": "x",
         "language": "en",
         "country_codes": ["US"],
-        "user_id": "usr_1",
+        "user_id": user.user_id,
         "products": ["auth"],
     }
     assert post(plaid_emulator, "/link/token/create", body)[0] == 200
+    # A user_id or user_token that /user/create never issued is refused.
+    for field, value, code in (
+        ("user_id", "usr_1", "INVALID_USER_ID"),
+        ("user_token", "user-sandbox-00000000-0000-4000-8000-000000000000", "INVALID_USER_TOKEN"),
+    ):
+        status, _, answer = post(
+            plaid_emulator, "/link/token/create", {**body, "user_id": None, field: value}
+        )
+        assert (status, answer["error_type"], answer["error_code"]) == (400, "INVALID_INPUT", code)
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 from ..routes import Route
-from . import accounts, emulator, institutions, items, link, sandbox, transactions, webhooks
+from . import (
+    accounts,
+    auth,
+    emulator,
+    identity,
+    income,
+    institutions,
+    investments,
+    items,
+    liabilities,
+    link,
+    sandbox,
+    transactions,
+    webhooks,
+)
 
 __all__ = ["default_routes"]
 
-_MODULES = (link, items, accounts, institutions, transactions, sandbox, webhooks, emulator)
+_MODULES = (
+    link,
+    items,
+    accounts,
+    auth,
+    identity,
+    investments,
+    liabilities,
+    income,
+    institutions,
+    transactions,
+    sandbox,
+    webhooks,
+    emulator,
+)
 
 
 def default_routes() -> list[Route]:

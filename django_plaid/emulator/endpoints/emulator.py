@@ -1,7 +1,13 @@
 """Emulator-only controls under ``/emulator/`` (no credentials).
 
-Reset, Item errors, the Items' transactions (generate, change, inspect, NOT_READY) and
-fault injection. Items are named by ``item_id`` or ``access_token``.
+Reset, Item errors, the Items' transactions (generate, change, inspect, NOT_READY),
+product readiness and fault injection. Items are named by ``item_id`` or
+``access_token``.
+
+``/emulator/item/set_product_ready`` {item_id | access_token, product, ready (default
+true)} starts or ends a product's PRODUCT_NOT_READY phase (``product``: auth, identity,
+income_verification, investments, liabilities or transactions; see
+``EmulatorState.set_product_ready``) and answers {item_id, product, ready}.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from typing import Any
 from ..errors import PlaidAPIError
 from ..faults import FAULT_KINDS
 from ..routes import Route
-from ..state import EmulatorState, Item
+from ..state import READINESS_PRODUCTS, EmulatorState, Item
 from ..transactions import MAX_DAYS
 from ..validation import get_bool, get_int, get_number, get_str, invalid_field, require
 
@@ -26,6 +32,7 @@ __all__ = [
     "emulator_item_post_pending",
     "emulator_item_remove_transaction",
     "emulator_item_set_error",
+    "emulator_item_set_product_ready",
     "emulator_item_set_transactions_ready",
     "emulator_item_transactions",
     "emulator_reset",
@@ -117,6 +124,16 @@ def emulator_item_set_transactions_ready(
     return {"item_id": item.item_id, "transactions_ready": item.transactions_ready}
 
 
+def emulator_item_set_product_ready(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """End (``ready``: true, the default) or start a product's PRODUCT_NOT_READY phase."""
+    require(body, "product")
+    product = get_str(body, "product", required=True, choices=READINESS_PRODUCTS)
+    ready = get_bool(body, "ready", default=True)
+    assert product is not None
+    item = state.set_product_ready(_item(state, body), product, ready)
+    return {"item_id": item.item_id, "product": product, "ready": ready}
+
+
 def emulator_faults_add(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     """Add a fault: ``kind`` plus optional ``path``, ``item_id``/``access_token``, ``times``,
     ``rate``, ``seconds``, ``error_code``, ``error_message``, ``at_page``."""
@@ -171,6 +188,7 @@ ROUTES = (
     _control("/emulator/item/post_pending", emulator_item_post_pending),
     _control("/emulator/item/transactions", emulator_item_transactions),
     _control("/emulator/item/set_transactions_ready", emulator_item_set_transactions_ready),
+    _control("/emulator/item/set_product_ready", emulator_item_set_product_ready),
     _control("/emulator/faults", emulator_faults_add),
     _control("/emulator/faults/clear", emulator_faults_clear),
     _control("/emulator/faults/list", emulator_faults_list),

@@ -1,4 +1,13 @@
-"""``/link/token/create`` and ``/emulator/link/complete``, which stands in for the Link UI."""
+"""``/link/token/create`` and ``/emulator/link/complete``, which stands in for the Link UI.
+
+A link token may name a ``/user/create`` user by ``user_token`` or ``user_id`` (unknown
+ones: INVALID_USER_TOKEN / INVALID_USER_ID); one with ``income_verification`` in
+``products`` must (MISSING_FIELDS otherwise). Completing such a token creates the user's
+payroll Item instead of a bank Item (see ``linking.link_payroll_item``): the optional
+``institution_id`` of ``/emulator/link/complete`` picks the payroll provider (default
+ADP, ``ins_92``), and ``INCOME``/``INCOME_VERIFICATION`` goes to the token's webhook
+right away; the public token need not be exchanged, as with Plaid's payroll income.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +20,9 @@ from ..linking import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
     check_credentials,
+    is_income_link,
     link_item,
+    link_payroll_item,
     resolve_institution,
 )
 from ..routes import Route
@@ -28,6 +39,9 @@ from ..validation import (
 from ._common import get_products, get_webhook
 
 __all__ = ["ROUTES", "link_complete", "link_token_create"]
+
+#: ``income_verification.income_source_types`` values.
+INCOME_SOURCE_TYPES = frozenset({"bank", "payroll"})
 
 _PRODUCT_LISTS = (
     "products",
@@ -59,8 +73,19 @@ def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, A
     get_object(body, "user")
     client_user_id = get_str(body, "user.client_user_id")
     user_id = get_str(body, "user_id")
+    user_token = get_str(body, "user_token")
+    if user_id is not None or user_token is not None:
+        user_id = state.get_user(user_id=user_id, user_token=user_token).user_id
     if client_user_id is None and user_id is None:
         require(body, "user.client_user_id")
+    get_object(body, "income_verification")
+    income_source_types = get_str_list(body, "income_verification.income_source_types")
+    unknown_sources = sorted(set(income_source_types or ()) - INCOME_SOURCE_TYPES)
+    if unknown_sources:
+        raise invalid_field(
+            "income_verification.income_source_types",
+            "contains unknown income source types: " + ", ".join(unknown_sources),
+        )
 
     lists = {name: get_products(body, name) for name in _PRODUCT_LISTS}
     seen: set[str] = set()
@@ -81,6 +106,12 @@ def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, A
         if lists["products"] is None:
             require(body, "products")
         raise invalid_field("products", "must contain at least 1 item")
+    if is_income_link(lists["products"] or ()) and user_id is None:
+        raise PlaidAPIError(
+            "MISSING_FIELDS",
+            "the following required fields are missing: user_token (or user_id); "
+            "income_verification needs a user from /user/create",
+        )
 
     account_selection = get_bool(body, "update.account_selection_enabled")
     account_filters = _account_filters(body)
@@ -100,6 +131,7 @@ def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, A
         additional_consented_products=lists["additional_consented_products"] or [],
         client_user_id=client_user_id,
         user_id=user_id,
+        income_source_types=income_source_types,
         webhook=get_webhook(body, "webhook"),
         item_id=item.item_id if item else None,
         account_selection_enabled=account_selection,
@@ -143,6 +175,20 @@ def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
             raise PlaidAPIError("INVALID_UPDATED_USERNAME")
         state.clear_item_error(item.item_id)
         public = state.create_public_token(item.item_id, update_mode=True)
+        return {"public_token": public.public_token, "metadata": _metadata(item)}
+
+    if is_income_link(token.products):
+        item = link_payroll_item(
+            state,
+            user_id=token.user_id,
+            products=token.products,
+            username=username,
+            password=password,
+            institution_id=get_str(body, "institution_id"),
+            webhook=token.webhook,
+            income_source_types=token.income_source_types,
+        )
+        public = state.create_public_token(item.item_id)
         return {"public_token": public.public_token, "metadata": _metadata(item)}
 
     institution_id = get_str(body, "institution_id") or DEFAULT_INSTITUTION_ID

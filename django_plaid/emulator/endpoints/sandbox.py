@@ -1,11 +1,24 @@
-"""Sandbox-only endpoints: Items without Link, fired webhooks, forced login resets."""
+"""Sandbox-only endpoints: Items without Link, fired webhooks, forced login resets.
+
+``/sandbox/public_token/create`` with ``income_verification`` in ``initial_products``
+and a ``user_token`` or ``user_id`` creates the user's payroll Item (as a payroll-income
+Link would, ``options.income_verification.income_source_types`` included) and sends
+``INCOME``/``INCOME_VERIFICATION`` to ``options.webhook``; ``institution_id`` is then the
+payroll provider (a bank institution id means the default, ADP).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import PlaidAPIError
-from ..linking import DEFAULT_PASSWORD, DEFAULT_USERNAME, link_item
+from ..linking import (
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    is_income_link,
+    link_item,
+    link_payroll_item,
+)
 from ..notifications import (
     FIRE_WEBHOOK_TYPES,
     LOGIN_REQUIRED_DISPLAY_MESSAGE,
@@ -17,7 +30,7 @@ from ..notifications import (
 )
 from ..routes import Route
 from ..state import EmulatorState
-from ..validation import get_int, get_object, get_str, invalid_field, require
+from ..validation import get_int, get_object, get_str, get_str_list, invalid_field, require
 from ._common import get_products, get_webhook, item_for_token
 
 __all__ = [
@@ -41,6 +54,25 @@ def sandbox_public_token_create(state: EmulatorState, body: dict[str, Any]) -> d
     assert institution_id is not None
     products = get_products(body, "initial_products", required=True, min_items=1) or []
     get_object(body, "options")
+    user_id = get_str(body, "user_id")
+    user_token = get_str(body, "user_token")
+    if user_id is not None or user_token is not None:
+        user_id = state.get_user(user_id=user_id, user_token=user_token).user_id
+    if is_income_link(products):
+        get_object(body, "options.income_verification")
+        item = link_payroll_item(
+            state,
+            user_id=user_id,
+            products=products,
+            username=get_str(body, "options.override_username") or DEFAULT_USERNAME,
+            password=get_str(body, "options.override_password") or DEFAULT_PASSWORD,
+            institution_id=institution_id,
+            webhook=get_webhook(body, "options.webhook"),
+            income_source_types=get_str_list(
+                body, "options.income_verification.income_source_types"
+            ),
+        )
+        return {"public_token": state.create_public_token(item.item_id).public_token}
     item = link_item(
         state,
         institution_id=institution_id,
