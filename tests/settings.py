@@ -7,6 +7,7 @@ import os
 import tempfile
 
 import dj_database_url
+import django
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -62,6 +63,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = _name
     DATABASES["default"]["TEST"] = {"NAME": _name}
     DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    if django.VERSION >= (5, 1):
+        # Take the write lock up front: SQLite cannot upgrade a reader to a writer while
+        # another connection writes (the example project does the same).
+        DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,15 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo serves requests and webhooks on several threads: writers wait for each
+    # other (timeout) and take the write lock up front (IMMEDIATE), since SQLite cannot
+    # upgrade a reader to a writer while another writer holds the database.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    if django.VERSION >= (5, 1):
+        DATABASES["default"]["OPTIONS"].update(
+            transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
