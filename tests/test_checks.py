@@ -2,6 +2,9 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
+# Django's own model checks may ask SQLite whether it supports JSON (a query).
+pytestmark = pytest.mark.django_db
+
 VALID = {
     "CLIENT_ID": "id",
     "SECRET": "secret",
