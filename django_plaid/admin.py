@@ -440,6 +440,10 @@ class PayrollIncomeAdmin(SensitiveAdmin):
 class PlaidUserAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Plaid users (for Income); the user token is never shown."""
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Plaid refuses a second /user/create for the same user: keep the row.
+        return False
+
     list_display = ("user_id", "owner", "environment", "created_at")
     list_filter = ("environment",)
     search_fields = ("=user_id",)

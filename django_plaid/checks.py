@@ -6,7 +6,7 @@
 | ``django_plaid.E002`` | ``CLIENT_ID`` or ``SECRET`` missing (or not a string) |
 | ``django_plaid.E003`` | unknown key in ``PLAID`` (a typo) |
 | ``django_plaid.E004`` | unknown ``ENVIRONMENT`` (``"development"`` is retired) |
-| ``django_plaid.E005`` | ``PRODUCTS`` not a non-empty list of Plaid product names |
+| ``django_plaid.E005`` | ``PRODUCTS`` or ``ALLOWED_PRODUCTS`` not a list of Plaid product names |
 | ``django_plaid.E006`` | ``FIELD_ENCRYPTION_KEY`` missing or not a Fernet key |
 | ``django_plaid.E007`` | ``HOST`` set together with ``ENVIRONMENT="production"`` |
 | ``django_plaid.E008`` | a key has the wrong type or shape |
@@ -279,7 +279,7 @@ def _check_shapes() -> list[CheckMessage]:
 def check_encryption_key(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """``FIELD_ENCRYPTION_KEY`` encrypts access tokens at rest: it must be a Fernet key."""
+    """``FIELD_ENCRYPTION_KEY`` encrypts tokens and bank data at rest: it must be a Fernet key."""
     try:
         build_crypter(getattr(settings, "FIELD_ENCRYPTION_KEY", None))
     except PlaidConfigurationError as e:

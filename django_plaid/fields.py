@@ -41,7 +41,7 @@ def build_crypter(configured: Any) -> MultiFernet:
     """Validate a ``FIELD_ENCRYPTION_KEY`` value and build its ``MultiFernet``."""
     if not configured:
         raise PlaidConfigurationError(
-            "settings.FIELD_ENCRYPTION_KEY must be set to store Plaid access tokens; "
+            "settings.FIELD_ENCRYPTION_KEY must be set to store Plaid tokens and bank data; "
             "make one with `python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'`."
         )

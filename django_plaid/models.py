@@ -111,6 +111,12 @@ class Item(models.Model):
         blank=True,
         help_text=_("When each product's data (auth, identity...) was last fetched."),
     )
+    product_attempted_at = models.JSONField(
+        _("products attempted"),
+        default=dict,
+        blank=True,
+        help_text=_("When each product's fetch was last tried, successful or not."),
+    )
     balances_requested_at = models.DateTimeField(
         _("live balances requested"),
         null=True,

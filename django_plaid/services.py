@@ -89,9 +89,7 @@ def create_link_token(
     if item is None and products and USER_PRODUCTS & set(products):
         from .products.services import income_link_token_request
 
-        body = income_link_token_request(user)
-        if platform == "android" and plaid_settings.ANDROID_PACKAGE_NAME:
-            body.pop("redirect_uri", None)
+        body = income_link_token_request(user, platform=platform)
     else:
         body = link_token_request(user, item=item, platform=platform, products=products)
     response = get_client().call("link_token_create", **body)
@@ -629,20 +627,17 @@ def items_due(now: datetime | None = None) -> dict[str, list[int]]:
 
 
 def stale_products(items: Any, now: datetime) -> list[tuple[int, str]]:
-    """(Item pk, product) pairs whose stored data is older than ``PRODUCT_REFRESH_AFTER``."""
+    """(Item pk, product) pairs not tried within ``PRODUCT_REFRESH_AFTER``."""
     from .products.services import FETCHERS
 
     limit = now - timedelta(seconds=int(plaid_settings.PRODUCT_REFRESH_AFTER))
     due = []
-    for pk, products, fetched in items.values_list("pk", "products", "product_fetched_at"):
+    for pk, products, attempted in items.values_list("pk", "products", "product_attempted_at"):
         for product in FETCHERS:
             if product not in (products or []):
                 continue
-            # Investments are stored as two parts; the older one decides.
-            parts = (
-                ["holdings", "investments_transactions"] if product == "investments" else [product]
-            )
-            times = [parse_datetime((fetched or {}).get(part) or "") for part in parts]
-            if any(t is None or t < limit for t in times):
+            # The last attempt counts, successful or not: a failing product waits too.
+            attempt = parse_datetime((attempted or {}).get(product) or "")
+            if attempt is None or attempt < limit:
                 due.append((pk, product))
     return due

@@ -34,9 +34,14 @@ class LinkTokenRequestSerializer(serializers.Serializer):
         return list(dict.fromkeys(value))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("item_id") and attrs.get("products"):
+        products = attrs.get("products") or []
+        if attrs.get("item_id") and products:
             raise serializers.ValidationError(
                 {"products": ["Update mode (item_id) takes no products."]}
+            )
+        if "income_verification" in products and len(products) > 1:
+            raise serializers.ValidationError(
+                {"products": ["income_verification links payroll, not a bank: ask for it alone."]}
             )
         return attrs
 

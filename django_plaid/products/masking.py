@@ -41,6 +41,7 @@ SENSITIVE_KEYS = frozenset(
         "taxpayer_id",
         "ein",
         "employer_id_number",
+        "employer_state_id_number",
         "payment_reference_number",
         "data",
     }

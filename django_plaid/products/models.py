@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..fields import EncryptedJSONField, EncryptedTextField
-from ..models import MONEY, Account, Item
+from ..models import MONEY, Account
 
 
 class OwnedByAccountQuerySet(models.QuerySet[Any]):
@@ -84,7 +84,7 @@ class AccountOwner(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"owner {self.position + 1} of account {self.account_id}"
+        return f"owner {self.position + 1} of account {self.account.account_id}"
 
     def __repr__(self) -> str:
         return f"<AccountOwner account={self.account_id} position={self.position}>"
@@ -235,7 +235,7 @@ class Liability(models.Model):
         ordering = ("next_payment_due_date", "id")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of account {self.account_id}"
+        return f"{self.get_kind_display()} of account {self.account.account_id}"
 
 
 class PlaidUser(models.Model):
@@ -296,7 +296,6 @@ __all__ = [
     "AuthNumbers",
     "Holding",
     "InvestmentTransaction",
-    "Item",
     "Liability",
     "LiabilityKind",
     "PayrollIncome",

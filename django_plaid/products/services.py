@@ -117,7 +117,12 @@ def fetch_identity(item: Item) -> int:
     data = _call(item, "identity_get")
     count = 0
     with transaction.atomic():
-        upsert_accounts(item, data["accounts"], prune=False)
+        # The owners go only into the encrypted AccountOwner rows, never Account.raw.
+        upsert_accounts(
+            item,
+            [{k: v for k, v in a.items() if k != "owners"} for a in data["accounts"]],
+            prune=False,
+        )
         accounts = _accounts_by_id(item)
         AccountOwner.objects.filter(account__item=item).delete()
         rows = []
@@ -229,6 +234,14 @@ def fetch_investment_transactions(item: Item, *, days: int = INVESTMENT_HISTORY_
         InvestmentTransaction.objects.filter(
             account__item=item, date__gte=start, date__lte=end
         ).delete()
+        # One row per id: a transaction that moved between offset pages while they were
+        # fetched would otherwise appear twice in one upsert (PostgreSQL refuses that).
+        latest = {
+            t["investment_transaction_id"]: t
+            for page in pages
+            for t in page.get("investment_transactions") or []
+            if t["account_id"] in accounts
+        }
         rows = [
             InvestmentTransaction(
                 investment_transaction_id=t["investment_transaction_id"],
@@ -245,9 +258,7 @@ def fetch_investment_transactions(item: Item, *, days: int = INVESTMENT_HISTORY_
                 iso_currency_code=t.get("iso_currency_code"),
                 raw=t,
             )
-            for page in pages
-            for t in page.get("investment_transactions") or []
-            if t["account_id"] in accounts
+            for t in latest.values()
         ]
         InvestmentTransaction.objects.bulk_create(
             rows,
@@ -342,9 +353,19 @@ REFRESHERS: dict[str, Callable[[Item], int]] = {
 
 
 def refresh_product(item: Item, product: str) -> int:
-    """Fetch and store one product's data for ``item`` (see ``REFRESHERS``)."""
+    """Fetch and store one product's data for ``item`` (see ``REFRESHERS``).
+
+    The attempt is recorded first, so a product that keeps failing (micro-deposits not
+    verified yet, no eligible accounts) is tried again after ``PRODUCT_REFRESH_AFTER``,
+    not at every run of the periodic task.
+    """
     if not item.access_token:
         return 0
+    attempted = dict(
+        Item.objects.filter(pk=item.pk).values_list("product_attempted_at", flat=True).first() or {}
+    )
+    attempted[product] = timezone.now().isoformat()
+    Item.objects.filter(pk=item.pk).update(product_attempted_at=attempted)
     return REFRESHERS[product](item)
 
 
@@ -373,12 +394,12 @@ def ensure_plaid_user(user: Any) -> PlaidUser:
     return plaid_user
 
 
-def income_link_token_request(user: Any) -> dict[str, Any]:
+def income_link_token_request(user: Any, *, platform: str = "web") -> dict[str, Any]:
     """The ``/link/token/create`` body for payroll income (a Plaid user, not an Item)."""
     from ..services import link_token_request
 
     plaid_user = ensure_plaid_user(user)
-    body = link_token_request(user)
+    body = link_token_request(user, platform=platform)
     body["products"] = ["income_verification"]
     body["income_verification"] = {"income_source_types": ["payroll"]}
     if plaid_user.user_token:
@@ -398,6 +419,10 @@ def fetch_payroll_income(plaid_user: PlaidUser) -> int:
     data = get_client().call_raw("credit_payroll_income_get", **fields)
     items = data.get("items") or []
     with transaction.atomic():
+        # What Plaid no longer returns (the user removed that payroll connection) goes.
+        PayrollIncome.objects.filter(plaid_user=plaid_user).exclude(
+            item_id__in=[entry["item_id"] for entry in items]
+        ).delete()
         for entry in items:
             updated = entry.get("updated_at")
             PayrollIncome.objects.update_or_create(

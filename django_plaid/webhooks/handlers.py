@@ -120,7 +120,11 @@ class WebhookHandler:
         _queue_refresh(item, "auth")
 
     def handle_auth_verification_expired(self, payload: dict[str, Any], item: Item) -> None:
-        """The account was not verified in time: record its new verification status."""
+        """The account was not verified in time: record its status (on the Account)."""
+        from ..tasks import refresh_accounts
+
+        # /auth/get may answer NO_AUTH_ACCOUNTS now; /accounts/get still has the status.
+        transaction.on_commit(lambda: refresh_accounts.delay(item.pk))
         _queue_refresh(item, "auth")
 
     def handle_identity_default_update(self, payload: dict[str, Any], item: Item) -> None:
@@ -154,10 +158,12 @@ class WebhookHandler:
         if plaid_user is None:
             logger.info("INCOME webhook for unknown Plaid user: ignored")
             return
-        if payload.get("verification_status", "").endswith("PROCESSING_FAILED"):
+        if str(payload.get("verification_status") or "").endswith("PROCESSING_FAILED"):
             logger.warning("Payroll income processing failed for %s", plaid_user.user_id)
             return
         transaction.on_commit(lambda: refresh_payroll_income.delay(plaid_user.pk))
+
+    handle_income_user_income_verification = handle_income_income_verification
 
 
 #: Webhook types about a Plaid user (``user_id``) rather than an Item stored here.

@@ -121,3 +121,22 @@ def test_staff_without_the_permission_never_see_clear_numbers(
     assert page.status_code == 200
     assert "••••0000" in page.content.decode()
     assert CHECKING not in page.content.decode()
+
+
+def test_a_failing_product_is_not_retried_at_every_periodic_run(
+    link_product, emulator, django_capture_on_commit_callbacks, request
+):
+    from django_plaid import tasks
+    from tests.celery import app
+
+    item = link_product(["auth"])
+    emulator.faults.add("error", path="/auth/get", error_code="NO_AUTH_ACCOUNTS", times=5)
+    Item.objects.filter(pk=item.pk).update(product_attempted_at={})
+    app.conf.task_eager_propagates = False  # as in a worker: the failure stays in its task
+    request.addfinalizer(lambda: setattr(app.conf, "task_eager_propagates", True))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = tasks.maintenance()
+    assert first["products"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        second = tasks.maintenance()
+    assert second["products"] == 0  # tried moments ago: it waits PRODUCT_REFRESH_AFTER

@@ -53,3 +53,12 @@ def test_identity_webhook_refetches(deliver, link_product):
 def test_other_users_see_no_owners(other_api, link_product):
     link_product(["identity"])
     assert other_api.get("/plaid/identity/").json() == []
+
+
+def test_owners_never_land_in_clear_columns(link_product):
+    item = link_product(["identity"])
+    for account in item.accounts.all():
+        assert "owners" not in account.raw
+    from tests.products.conftest import raw_column
+
+    assert all(NAME not in str(value) for value in raw_column("django_plaid_account", "raw"))

@@ -89,3 +89,30 @@ def test_a_link_token_with_allowed_products(api, emulator, settings):
     assert response.status_code == 200
     request = emulator.state.link_tokens[response.json()["link_token"]].request
     assert request["products"] == ["auth", "identity"]
+
+
+def test_income_is_asked_for_alone(api, emulator, income_allowed, settings):
+    settings.PLAID = {
+        **settings.PLAID,
+        "ALLOWED_PRODUCTS": ["transactions", "income_verification"],
+    }
+    response = api.post(
+        "/plaid/link-token/", {"products": ["transactions", "income_verification"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "alone" in str(response.json())
+
+
+def test_an_income_webhook_without_status_is_fine(deliver, emulator):
+    payload = {
+        "webhook_type": "INCOME",
+        "webhook_code": "INCOME_VERIFICATION",
+        "item_id": "x",
+        "user_id": "usr_unknown",
+        "verification_status": None,
+        "environment": "sandbox",
+    }
+    assert deliver(payload).status_code == 200
+    from django_plaid.models import WebhookEvent
+
+    assert WebhookEvent.objects.get().status == "processed"
