@@ -271,6 +271,7 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "account",
     )
     list_filter = (
+        ("account", admin.RelatedOnlyFieldListFilter),
         "pending",
         "category_primary",
         "payment_channel",

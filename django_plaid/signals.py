@@ -46,3 +46,13 @@ transactions_synced = Signal()
 #: Live balances were fetched for an Item (``/accounts/balance/get``). Sent after commit.
 #: kwargs: ``item``, ``accounts`` (the updated Account instances).
 balances_refreshed = Signal()
+
+#: A product's data was fetched and stored for an Item (Auth, Identity, Investments,
+#: Liabilities). Sent after commit. kwargs: ``item``, ``product`` (``"auth"``,
+#: ``"identity"``, ``"investments"``, ``"holdings"``, ``"investments_transactions"``,
+#: ``"liabilities"``), ``count`` (rows stored).
+product_refreshed = Signal()
+
+#: A Plaid user's payroll income was fetched and stored. Sent after commit.
+#: kwargs: ``plaid_user``, ``count`` (payroll Items stored).
+payroll_income_refreshed = Signal()

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from .. import signals
 from ..client import get_client
 from ..conf import plaid_settings
 from ..exceptions import PlaidAPIError
@@ -366,7 +367,11 @@ def refresh_product(item: Item, product: str) -> int:
     )
     attempted[product] = timezone.now().isoformat()
     Item.objects.filter(pk=item.pk).update(product_attempted_at=attempted)
-    return REFRESHERS[product](item)
+    count = REFRESHERS[product](item)
+    transaction.on_commit(
+        lambda: signals.product_refreshed.send(sender=Item, item=item, product=product, count=count)
+    )
+    return count
 
 
 def products_to_fetch(item: Item) -> list[str]:
@@ -436,4 +441,9 @@ def fetch_payroll_income(plaid_user: PlaidUser) -> int:
                     "data": entry,
                 },
             )
+        transaction.on_commit(
+            lambda: signals.payroll_income_refreshed.send(
+                sender=PlaidUser, plaid_user=plaid_user, count=len(items)
+            )
+        )
     return len(items)

@@ -65,3 +65,20 @@ def test_refresh_products_endpoint(api, link_product, django_capture_on_commit_c
         f"/plaid/items/{item.item_id}/refresh-products/", {"products": ["auth"]}, format="json"
     )
     assert bad.status_code == 400
+
+
+def test_product_refreshed_signal(link_product):
+    from unittest import mock
+
+    from django_plaid import signals
+
+    handler = mock.Mock()
+    signals.product_refreshed.connect(handler)
+    try:
+        item = link_product(["liabilities"])
+    finally:
+        signals.product_refreshed.disconnect(handler)
+    kwargs = handler.call_args.kwargs
+    assert kwargs["item"].pk == item.pk
+    assert kwargs["product"] == "liabilities"
+    assert kwargs["count"] == Liability.objects.filter(account__item=item).count()
