@@ -77,7 +77,7 @@ class PlaidClient:
     def call(self, operation: str, **fields: Any) -> dict[str, Any]:
         """Call ``operation`` (e.g. ``"accounts_get"``) and return Plaid's typed-checked answer."""
         response = self._send(operation, fields, raw=False)
-        return plaid.ApiClient.sanitize_for_serialization(response)  # type: ignore[no-any-return]
+        return plaid.ApiClient.sanitize_for_serialization(response)
 
     def call_raw(self, operation: str, **fields: Any) -> dict[str, Any]:
         """Call ``operation`` and parse the raw answer bytes with ``json.loads`` (fast path)."""

@@ -92,6 +92,10 @@ class EncryptedJSONField(models.TextField):
     Stored as encrypted text, so the database can neither read nor query inside it.
     """
 
+    # For django-stubs: the attribute holds JSON values, not the column's text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         if value is None:
             return None

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
 
-#: Decimal shape of money: Plaid sends floats, sometimes with up to 7 decimal places.
-MONEY = {"max_digits": 28, "decimal_places": 10, "null": True, "blank": True}
+# Money is a Decimal of 28 digits, 10 after the point: Plaid sends floats, sometimes
+# with up to 7 decimal places.
 
 
 class ItemStatus(models.TextChoices):
@@ -169,9 +169,15 @@ class Account(models.Model):
     mask = models.CharField(_("mask"), max_length=16, null=True, blank=True)
     type = models.CharField(_("type"), max_length=32)
     subtype = models.CharField(_("subtype"), max_length=64, null=True, blank=True)
-    balance_available = models.DecimalField(_("available balance"), **MONEY)
-    balance_current = models.DecimalField(_("current balance"), **MONEY)
-    balance_limit = models.DecimalField(_("limit"), **MONEY)
+    balance_available = models.DecimalField(
+        _("available balance"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
+    balance_current = models.DecimalField(
+        _("current balance"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
+    balance_limit = models.DecimalField(
+        _("limit"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     unofficial_currency_code = models.CharField(
         _("unofficial currency"), max_length=16, null=True, blank=True

@@ -594,7 +594,7 @@ def refresh_balances(item: Item) -> bool:
 # -- Self-healing ----------------------------------------------------------------------------
 
 
-def items_due(now: datetime | None = None) -> dict[str, list[int]]:
+def items_due(now: datetime | None = None) -> dict[str, list[Any]]:
     """The Items the periodic task must act on, by what to do with them.
 
     ``sync``: healthy Items not synced within ``SYNC_STALE_AFTER`` (lost webhooks), and

@@ -23,6 +23,7 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
@@ -169,7 +170,8 @@ def _apply(
     connection = connections[router.db_for_write(Transaction)]
     with transaction.atomic(using=connection.alias):
         # COPY needs psycopg 3; psycopg2 and SQLite take the portable bulk upsert.
-        copy = connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg"
+        driver = getattr(getattr(connection, "Database", None), "__name__", "")
+        copy = connection.vendor == "postgresql" and driver == "psycopg"
         upsert = _CopyUpsert(connection) if copy else _bulk_upsert
         if replace:
             Transaction.objects.filter(item=item).delete()
@@ -216,11 +218,12 @@ class _CopyUpsert:
         self.fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
         columns = ", ".join(quote(f.column) for f in self.fields)
         table = quote(Transaction._meta.db_table)
+        column_of = {f.name: f.column for f in self.fields}
         updates = ", ".join(
             f"{column} = EXCLUDED.{column}"
-            for column in (quote(Transaction._meta.get_field(n).column) for n in UPDATE_FIELDS)
+            for column in (quote(column_of[name]) for name in UPDATE_FIELDS)
         )
-        unique = quote(Transaction._meta.get_field("transaction_id").column)
+        unique = quote(column_of["transaction_id"])
         # Identifiers come from the model's metadata; no value is ever interpolated.
         self.create = (
             f"CREATE TEMPORARY TABLE IF NOT EXISTS django_plaid_transaction_stage "  # noqa: S608
@@ -246,6 +249,14 @@ class _CopyUpsert:
                     )
             cursor.execute(self.merge)
             cursor.execute("TRUNCATE django_plaid_transaction_stage")
+
+
+def required_date(value: str) -> date:
+    """Plaid's ``YYYY-MM-DD``; a date Plaid must send, so a bad one is an error."""
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValueError(f"not a date: {value!r}")
+    return parsed
 
 
 def _money(value: Any) -> Decimal:
@@ -281,7 +292,7 @@ def to_row(item: Item, data: dict[str, Any], accounts: dict[str, int]) -> Transa
         amount=_money(data["amount"]),
         iso_currency_code=data.get("iso_currency_code"),
         unofficial_currency_code=data.get("unofficial_currency_code"),
-        date=parse_date(data["date"]),
+        date=required_date(data["date"]),
         authorized_date=parse_date(data["authorized_date"])
         if data.get("authorized_date")
         else None,

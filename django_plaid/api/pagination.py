@@ -12,7 +12,7 @@ import binascii
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -26,9 +26,7 @@ class DateKeysetPagination(BasePagination):
     page_size = 100
     max_page_size = 500
 
-    def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: Any = None
-    ) -> list[Any]:
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
         size = self._page_size(request)
         position = self._decode(request.query_params.get("cursor"))

@@ -43,7 +43,7 @@ class PlaidErrorsMixin:
             return plaid_error_response(exc)
         if isinstance(exc, DuplicateItemError):
             return duplicate_item_response(exc)
-        return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
+        return super().handle_exception(exc)  # type: ignore[misc]
 
 
 class PlaidAPIView(PlaidErrorsMixin, APIView):

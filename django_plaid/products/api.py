@@ -221,7 +221,7 @@ class IncomeViewSet(PlaidErrorsMixin, viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         from .models import PayrollIncome
 
-        rows = PayrollIncome.objects.filter(plaid_user__owner=request.user)
+        rows = PayrollIncome.objects.filter(plaid_user__owner_id=request.user.pk)
         return Response(self.get_serializer(rows, many=True).data)
 
     @action(detail=False, methods=["post"])
@@ -229,7 +229,7 @@ class IncomeViewSet(PlaidErrorsMixin, viewsets.GenericViewSet):
         """Queue a fetch of the user's payroll income; 202 at once (404 before any Link)."""
         from .models import PlaidUser
 
-        plaid_user = PlaidUser.objects.filter(owner=request.user).first()
+        plaid_user = PlaidUser.objects.filter(owner_id=request.user.pk).first()
         if plaid_user is None:
             return Response(
                 {"detail": "No payroll income linked yet: open Link with income first."},

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..fields import EncryptedJSONField, EncryptedTextField
-from ..models import MONEY, Account
+from ..models import Account
 
 
 class OwnedByAccountQuerySet(models.QuerySet[Any]):
@@ -97,7 +97,9 @@ class Security(models.Model):
     name = models.CharField(_("name"), max_length=255, null=True, blank=True)
     ticker_symbol = models.CharField(_("ticker"), max_length=32, null=True, blank=True)
     type = models.CharField(_("type"), max_length=32, null=True, blank=True)
-    close_price = models.DecimalField(_("close price"), **MONEY)
+    close_price = models.DecimalField(
+        _("close price"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
     close_price_as_of = models.DateField(_("close price as of"), null=True, blank=True)
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     raw = models.JSONField(_("raw security"), default=dict, blank=True)
@@ -122,10 +124,16 @@ class Holding(models.Model):
         Security, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("security")
     )
     quantity = models.DecimalField(_("quantity"), max_digits=28, decimal_places=10)
-    institution_price = models.DecimalField(_("price"), **MONEY)
+    institution_price = models.DecimalField(
+        _("price"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
     institution_price_as_of = models.DateField(_("price as of"), null=True, blank=True)
-    institution_value = models.DecimalField(_("value"), **MONEY)
-    cost_basis = models.DecimalField(_("cost basis"), **MONEY)
+    institution_value = models.DecimalField(
+        _("value"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
+    cost_basis = models.DecimalField(
+        _("cost basis"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     raw = models.JSONField(_("raw holding"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -172,7 +180,7 @@ class InvestmentTransaction(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=28, decimal_places=10)
     amount = models.DecimalField(_("amount"), max_digits=28, decimal_places=10)
     price = models.DecimalField(_("price"), max_digits=28, decimal_places=10)
-    fees = models.DecimalField(_("fees"), **MONEY)
+    fees = models.DecimalField(_("fees"), max_digits=28, decimal_places=10, null=True, blank=True)
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     raw = models.JSONField(_("raw investment transaction"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -211,10 +219,16 @@ class Liability(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=LiabilityKind.choices)
     is_overdue = models.BooleanField(_("overdue"), null=True, blank=True)
-    last_payment_amount = models.DecimalField(_("last payment"), **MONEY)
+    last_payment_amount = models.DecimalField(
+        _("last payment"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
     last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
-    last_statement_balance = models.DecimalField(_("last statement balance"), **MONEY)
-    minimum_payment_amount = models.DecimalField(_("minimum payment"), **MONEY)
+    last_statement_balance = models.DecimalField(
+        _("last statement balance"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
+    minimum_payment_amount = models.DecimalField(
+        _("minimum payment"), max_digits=28, decimal_places=10, null=True, blank=True
+    )
     next_payment_due_date = models.DateField(_("next payment due"), null=True, blank=True)
     interest_rate_percentage = models.DecimalField(
         _("interest rate (%)"),

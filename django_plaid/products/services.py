@@ -25,6 +25,7 @@ from ..conf import plaid_settings
 from ..exceptions import PlaidAPIError
 from ..models import Account, Item
 from ..services import record_item_error, upsert_accounts
+from ..transactions import required_date
 from .masking import last4
 from .models import (
     AccountOwner,
@@ -187,7 +188,7 @@ def fetch_holdings(item: Item) -> int:
             Holding(
                 account=accounts[h["account_id"]],
                 security_id=securities[h["security_id"]],
-                quantity=_money(h["quantity"]),
+                quantity=_money(h["quantity"]) or Decimal(0),
                 institution_price=_money(h.get("institution_price")),
                 institution_price_as_of=_date(h.get("institution_price_as_of")),
                 institution_value=_money(h.get("institution_value")),
@@ -248,7 +249,7 @@ def fetch_investment_transactions(item: Item, *, days: int = INVESTMENT_HISTORY_
                 investment_transaction_id=t["investment_transaction_id"],
                 account=accounts[t["account_id"]],
                 security_id=securities.get(t.get("security_id") or ""),
-                date=parse_date(t["date"]),
+                date=required_date(t["date"]),
                 name=(t.get("name") or "")[:512],
                 type=t.get("type") or "",
                 subtype=t.get("subtype") or "",

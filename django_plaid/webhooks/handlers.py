@@ -179,4 +179,4 @@ def _queue_refresh(item: Item, product: str) -> None:
 def get_webhook_handler() -> WebhookHandler:
     """An instance of ``PLAID["WEBHOOK_HANDLER_CLASS"]``."""
     handler_class = import_string(plaid_settings.WEBHOOK_HANDLER_CLASS)
-    return handler_class()  # type: ignore[no-any-return]
+    return handler_class()
