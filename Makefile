@@ -29,9 +29,10 @@ test: $(STAMP)  ## Run the whole test suite on SQLite
 test-postgres: $(STAMP)  ## Run the whole test suite on PostgreSQL (DATABASE_URL, default local "test")
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff, and a check that migrations match the models
+lint: $(STAMP)  ## ruff, mypy, and a check that migrations match the models
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy django_plaid
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/django-admin makemigrations django_plaid --check --dry-run --pythonpath .
 
 fmt: $(STAMP)  ## Format the code

@@ -122,16 +122,17 @@ class Institution:
         success = {"HEALTHY": 0.99, "DEGRADED": 0.42, "DOWN": 0.0}[self.health]
         error_institution = round(1.0 - success - 0.01, 2)
         # A fixed date keeps responses deterministic; it only says when the health changed.
-        product = {
+        breakdown: dict[str, float] = {
+            "success": success,
+            "error_plaid": 0.01,
+            "error_institution": max(error_institution, 0.0),
+        }
+        product: dict[str, Any] = {
             "status": self.health,
             "last_status_change": "2024-01-01T00:00:00Z",
-            "breakdown": {
-                "success": success,
-                "error_plaid": 0.01,
-                "error_institution": max(error_institution, 0.0),
-            },
+            "breakdown": breakdown,
         }
-        updates = {**product, "breakdown": {**product["breakdown"], "refresh_interval": "NORMAL"}}
+        updates = {**product, "breakdown": {**breakdown, "refresh_interval": "NORMAL"}}
         status: dict[str, Any] = {"item_logins": product}
         if "transactions" in self.products:
             status["transactions_updates"] = updates

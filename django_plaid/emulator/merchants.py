@@ -17,7 +17,11 @@ import hashlib
 import json
 import string
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    # typing.Unpack is 3.11+; the package supports 3.10, and this is only for the checker.
+    from typing_extensions import Unpack
 
 __all__ = [
     "MERCHANTS",
@@ -175,6 +179,24 @@ class Merchant:
         return replace(self, name=name, original_description=None)
 
 
+class _MerchantFields(TypedDict, total=False):
+    """The optional ``Merchant`` fields ``_m`` passes through unchanged."""
+
+    pfc_confidence: str
+    category: tuple[str, ...] | None
+    category_id: str | None
+    payment_channel: str
+    counterparty_type: str | None
+    website: str | None
+    location: tuple[Any, ...] | None
+    payment_meta: tuple[tuple[str, str], ...]
+    pendable: bool
+    timed: bool
+    tip: bool
+    iso_currency_code: str | None
+    original_description: str | None
+
+
 def _m(
     key: str,
     name: str,
@@ -183,7 +205,7 @@ def _m(
     pfc: str,
     *,
     money_in: bool = False,
-    **fields: Any,
+    **fields: Unpack[_MerchantFields],
 ) -> Merchant:
     low, high = (amount, amount) if isinstance(amount, (int, float)) else amount
     primary = pfc.split(":")[0]
@@ -201,9 +223,27 @@ def _m(
     )
 
 
-_CARD = {"pendable": True}
-_ONLINE = {"payment_channel": "online", "pendable": True, "timed": True}
-_OTHER = {"payment_channel": "other", "counterparty_type": None}
+# The presets below are spread into ``_m`` calls next to other keyword arguments, so each
+# has its own TypedDict with exactly its keys: a ``total=False`` type would let the
+# checker assume any optional key might be present and clash with the explicit ones.
+class _Card(TypedDict):
+    pendable: bool
+
+
+class _Online(TypedDict):
+    payment_channel: str
+    pendable: bool
+    timed: bool
+
+
+class _Other(TypedDict):
+    payment_channel: str
+    counterparty_type: str | None
+
+
+_CARD: _Card = {"pendable": True}
+_ONLINE: _Online = {"payment_channel": "online", "pendable": True, "timed": True}
+_OTHER: _Other = {"payment_channel": "other", "counterparty_type": None}
 
 
 def _merchants() -> list[Merchant]:

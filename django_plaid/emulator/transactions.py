@@ -24,7 +24,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import PlaidAPIError
 from .merchants import MERCHANTS, RATES, RECURRING, SPENDING, Merchant, account_kind
@@ -188,6 +188,11 @@ def encode_cursor(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+def _is_count(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is a non-negative int (not a bool), as a cursor's numbers are."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def decode_cursor(text: str) -> Cursor | None:
     """Parse a cursor string; None when it is not one of ours."""
     if not text or len(text) > 256:
@@ -201,10 +206,9 @@ def decode_cursor(text: str) -> Cursor | None:
         return None
     item_id, epoch, position = payload.get("i"), payload.get("e"), payload.get("p")
     account_id, head = payload.get("a"), payload.get("h")
-    ints = (epoch, position) + ((head,) if head is not None else ())
-    if not isinstance(item_id, str) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints
-    ):
+    if not isinstance(item_id, str) or not _is_count(epoch) or not _is_count(position):
+        return None
+    if head is not None and not _is_count(head):
         return None
     if account_id is not None and not isinstance(account_id, str):
         return None
