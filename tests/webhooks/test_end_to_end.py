@@ -78,11 +78,7 @@ def test_update_mode_link_confirmed_by_the_server(live_emulator, user):
     emulator = live_emulator
     api = APIClient()
     api.force_authenticate(user)
-    with emulator.hold_webhooks():
-        token = sandbox_public_token(webhook=live_emulator_url(emulator))
-        item_id = api.post("/plaid/exchange/", {"public_token": token}, format="json").json()[
-            "item_id"
-        ]
+    item_id = link_with_webhook(emulator, api)
     item = Item.objects.get(item_id=item_id)
     get_client().call("sandbox_item_reset_login", access_token=item.access_token)
     emulator.wait_for_webhooks()
@@ -100,11 +96,7 @@ def test_a_webhook_is_retried_until_the_receiver_takes_it(live_emulator, user, s
     emulator = live_emulator
     api = APIClient()
     api.force_authenticate(user)
-    with emulator.hold_webhooks():
-        token = sandbox_public_token(webhook=live_emulator_url(emulator))
-        item_id = api.post("/plaid/exchange/", {"public_token": token}, format="json").json()[
-            "item_id"
-        ]
+    item_id = link_with_webhook(emulator, api)
     emulator.wait_for_webhooks()
     item = Item.objects.get(item_id=item_id)
     # Our endpoint is down for a moment (it rejects everything), then comes back.
@@ -144,6 +136,17 @@ def test_a_burst_of_deliveries_with_a_new_key_fetches_it_once(plaid_emulator_set
     assert len(fetches) == 1
 
 
+def link_with_webhook(emulator, api):
+    """Link an Item whose webhooks go to the live server; returns its item_id.
+
+    Its first webhooks are held until the Item is stored.
+    """
+    with emulator.hold_webhooks():
+        token = sandbox_public_token(webhook=live_emulator_url(emulator))
+        response = api.post("/plaid/exchange/", {"public_token": token}, format="json")
+    return response.json()["item_id"]
+
+
 def live_emulator_url(emulator):
     from django_plaid.conf import plaid_settings
 
@@ -172,11 +175,7 @@ def test_sync_updates_available_brings_new_transactions(live_emulator, user):
     emulator = live_emulator
     api = APIClient()
     api.force_authenticate(user)
-    with emulator.hold_webhooks():
-        token = sandbox_public_token(webhook=live_emulator_url(emulator))
-        item_id = api.post("/plaid/exchange/", {"public_token": token}, format="json").json()[
-            "item_id"
-        ]
+    item_id = link_with_webhook(emulator, api)
     emulator.wait_for_webhooks()
     assert api.post(f"/plaid/items/{item_id}/sync/").status_code == 202  # activates webhooks
     item = Item.objects.get(item_id=item_id)
