@@ -10,7 +10,6 @@ from ..exceptions import (
     PlaidAPIError,
     PlaidConfigurationError,
     PlaidConnectionError,
-    PlaidTimeoutError,
 )
 
 #: Codes the person at the app can act on (relink, try another token): the caller's 4xx.
@@ -28,9 +27,8 @@ CLIENT_ERROR_CODES = frozenset(
 
 def status_for(error: PlaidAPIError) -> int:
     """The HTTP status dj-plaid answers for a Plaid error."""
-    if isinstance(error, PlaidTimeoutError):
-        return status.HTTP_504_GATEWAY_TIMEOUT
     if isinstance(error, PlaidConnectionError):
+        # Unreachable or too slow (PlaidTimeoutError): a passing outage, retry later.
         return status.HTTP_503_SERVICE_UNAVAILABLE
     if error.error_code in CLIENT_ERROR_CODES or error.error_type == "ITEM_ERROR":
         return status.HTTP_400_BAD_REQUEST

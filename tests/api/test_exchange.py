@@ -119,3 +119,19 @@ def test_plaid_unreachable_is_a_clean_503(api, emulator, settings):
     response = api.post("/plaid/exchange/", {"public_token": "public-sandbox-x"}, format="json")
     assert response.status_code == 503
     assert response.json()["error_code"] == "PLAID_UNREACHABLE"
+
+
+def test_plaid_too_slow_is_a_clean_503(api, emulator, settings):
+    emulator.faults.add("slow", path="/item/public_token/exchange", seconds=1.5)
+    settings.PLAID = {**settings.PLAID, "REQUEST_TIMEOUT": 0.5}
+    response = api.post("/plaid/exchange/", {"public_token": "public-sandbox-x"}, format="json")
+    assert response.status_code == 503
+    assert response.json()["error_code"] == "PLAID_TIMEOUT"
+
+
+def test_plaid_failing_is_a_clean_502(api, emulator):
+    emulator.faults.add("http_500", path="/item/public_token/exchange")
+    response = api.post("/plaid/exchange/", {"public_token": "public-sandbox-x"}, format="json")
+    assert response.status_code == 502
+    assert response.json()["error_code"] == "INTERNAL_SERVER_ERROR"
+    assert response.json()["request_id"]
