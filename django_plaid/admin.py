@@ -37,6 +37,13 @@ ACCOUNT_FIELDS = (
 )
 
 
+def model_fields(model: Any, *, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A mirror model's fields in declaration order, for read-only admin pages."""
+    return tuple(
+        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude
+    )
+
+
 class ReadOnlyMixin:
     """Plaid's data is changed through Plaid, not typed in here."""
 
@@ -281,6 +288,8 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("name", "merchant_name", "=transaction_id")
     date_hierarchy = "date"
     raw_id_fields = ("account",)
+    # owner and item repeat the account's; the rest mirrors Plaid's object.
+    readonly_fields = model_fields(Transaction, exclude=("owner", "item"))
     readonly_fields = (
         "transaction_id",
         "account",
@@ -458,16 +467,7 @@ class SecurityAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("__str__", "name", "type", "close_price", "close_price_as_of")
     list_filter = ("type",)
     search_fields = ("name", "ticker_symbol", "=security_id")
-    fields = readonly_fields = (
-        "security_id",
-        "name",
-        "ticker_symbol",
-        "type",
-        "close_price",
-        "close_price_as_of",
-        "iso_currency_code",
-        "raw",
-    )
+    fields = readonly_fields = model_fields(Security, exclude=("updated_at",))
 
 
 @admin.register(Holding)
@@ -478,17 +478,7 @@ class HoldingAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("security__type",)
     list_select_related = ("account", "security")
     search_fields = ("security__name", "security__ticker_symbol", "=account__account_id")
-    fields = readonly_fields = (
-        "account",
-        "security",
-        "quantity",
-        "institution_price",
-        "institution_price_as_of",
-        "institution_value",
-        "cost_basis",
-        "iso_currency_code",
-        "raw",
-    )
+    fields = readonly_fields = model_fields(Holding, exclude=("updated_at",))
 
 
 @admin.register(InvestmentTransaction)
@@ -501,18 +491,4 @@ class InvestmentTransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("name", "security__ticker_symbol", "=investment_transaction_id")
     date_hierarchy = "date"
     show_full_result_count = False
-    fields = readonly_fields = (
-        "investment_transaction_id",
-        "account",
-        "security",
-        "date",
-        "name",
-        "type",
-        "subtype",
-        "quantity",
-        "amount",
-        "price",
-        "fees",
-        "iso_currency_code",
-        "raw",
-    )
+    fields = readonly_fields = model_fields(InvestmentTransaction, exclude=("updated_at",))

@@ -33,14 +33,21 @@ class ItemStatus(models.TextChoices):
     ERROR = "error", _("Error")
 
 
-class ItemQuerySet(models.QuerySet["Item"]):
-    """Queries on Items."""
+class OwnedQuerySet(models.QuerySet[Any]):
+    """Rows that belong to one user through ``owner_path`` (the isolation rule, in one place)."""
 
-    def for_owner(self, user: Any) -> ItemQuerySet:
-        """The Items that belong to ``user`` (none for an anonymous user)."""
+    #: The lookup from the row to its owning user.
+    owner_path = "owner"
+
+    def for_owner(self, user: Any) -> Any:
+        """The rows of ``user``'s Items (none for an anonymous user)."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(owner=user)
+        return self.filter(**{self.owner_path: user})
+
+
+class ItemQuerySet(OwnedQuerySet):
+    """Queries on Items."""
 
 
 class Item(models.Model):
@@ -146,14 +153,10 @@ class Item(models.Model):
         self.error_code = str((error or {}).get("error_code") or "")
 
 
-class AccountQuerySet(models.QuerySet["Account"]):
+class AccountQuerySet(OwnedQuerySet):
     """Queries on Accounts."""
 
-    def for_owner(self, user: Any) -> AccountQuerySet:
-        """The Accounts of ``user``'s Items (none for an anonymous user)."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(item__owner=user)
+    owner_path = "item__owner"
 
 
 class Account(models.Model):
@@ -206,14 +209,8 @@ class Account(models.Model):
         return f"<Account {self.account_id} {self.type}/{self.subtype}>"
 
 
-class TransactionQuerySet(models.QuerySet["Transaction"]):
-    """Queries on Transactions."""
-
-    def for_owner(self, user: Any) -> TransactionQuerySet:
-        """The Transactions of ``user``'s Items (none for an anonymous user)."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(owner=user)
+class TransactionQuerySet(OwnedQuerySet):
+    """Queries on Transactions (their owner is copied from the Item, for the index)."""
 
 
 class Transaction(models.Model):

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..fields import EncryptedJSONField, EncryptedTextField
-from ..models import Account
+from ..models import Account, OwnedQuerySet
 
 
-class OwnedByAccountQuerySet(models.QuerySet[Any]):
+class OwnedByAccountQuerySet(OwnedQuerySet):
     """Rows that hang off an Account, filtered by the Account's Item's owner."""
 
-    def for_owner(self, user: Any) -> OwnedByAccountQuerySet:
-        """The rows of ``user``'s Items (none for an anonymous user)."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(account__item__owner=user)
+    owner_path = "account__item__owner"
 
 
 class AuthNumbers(models.Model):
