@@ -139,6 +139,15 @@ class Item(models.Model):
         verbose_name = _("Plaid item")
         verbose_name_plural = _("Plaid items")
         ordering = ("-created_at", "-id")
+        # Actions that call Plaid (some billed per call) or change an Item's state; view
+        # or change permission alone does not grant them.
+        permissions = [
+            ("sync_item", _("Can sync Plaid items now")),
+            ("refresh_balances_item", _("Can refresh live balances (billed per call)")),
+            ("refresh_item", _("Can re-check Plaid items with Plaid")),
+            ("remove_item_at_plaid", _("Can remove Plaid items at Plaid")),
+            ("rotate_access_token_item", _("Can rotate Plaid items' access tokens")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.institution_name or self.institution_id or 'Item'} ({self.item_id})"
@@ -338,6 +347,7 @@ class WebhookEvent(models.Model):
         verbose_name = _("Plaid webhook event")
         verbose_name_plural = _("Plaid webhook events")
         ordering = ("-received_at", "-id")
+        permissions = [("reprocess_webhookevent", _("Can reprocess Plaid webhook events"))]
 
     def __str__(self) -> str:
         return f"{self.webhook_type}/{self.webhook_code} {self.item_id}".rstrip()

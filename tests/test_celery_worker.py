@@ -21,7 +21,8 @@ from django_plaid.models import Item, Transaction
 from tests.celery import app as celery_app
 from tests.conftest import sandbox_public_token
 
-BROKER = "redis://127.0.0.1:6379/13"
+# Parallel runs on one machine (several checkouts) pick their own Redis database.
+BROKER = os.environ.get("DJ_PLAID_TEST_BROKER", "redis://127.0.0.1:6379/13")
 ROOT = Path(__file__).resolve().parent.parent
 
 
