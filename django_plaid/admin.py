@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -118,7 +117,8 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def _queue(self, request: HttpRequest, queryset: QuerySet[Item], task: Any, what: str) -> None:
         pks = list(queryset.values_list("pk", flat=True))
-        transaction.on_commit(lambda: [task(pk) for pk in pks])
+        for pk in pks:
+            task(pk)  # each records its work and queues it after commit
         self.message_user(request, f"{what}: {len(pks)} Item(s) queued.", messages.SUCCESS)
 
     @admin.action(description=_("Sync now (transactions and balances, in the background)"))
@@ -129,15 +129,15 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Refresh live balances (in the background)"))
     def refresh_balances(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        from . import tasks
+        from . import jobs
 
-        self._queue(request, queryset, tasks.refresh_balances.delay, "Balance refresh")
+        self._queue(request, queryset, jobs.enqueue_refresh_balances, "Balance refresh")
 
     @admin.action(description=_("Refresh status and accounts from Plaid (in the background)"))
     def refresh_from_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        from . import tasks
+        from .services import request_refresh
 
-        self._queue(request, queryset, tasks.refresh_item.delay, "Refresh")
+        self._queue(request, queryset, request_refresh, "Refresh")
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return _owner_search_fields()

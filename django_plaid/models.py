@@ -130,6 +130,15 @@ class Item(models.Model):
         blank=True,
         help_text=_("Last /accounts/balance/get call (throttles them per Item)."),
     )
+    refresh_requested_at = models.DateTimeField(
+        _("re-check requested"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A re-check with Plaid (update-complete, the admin) is owed since then; the "
+            "periodic task runs it if its task was lost."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import signals
+from . import jobs, signals
 from .client import get_client
 from .conf import plaid_settings
 from .exceptions import DuplicateItemError, PlaidAPIError
@@ -108,61 +108,110 @@ def exchange_public_token(
 ) -> Item:
     """Exchange a Link public token, store the Item and its Accounts, and return the Item.
 
+    Once Plaid has exchanged the token, the Item is never orphaned: its row is stored
+    from Plaid's answer alone (the client's ``metadata`` is cleaned to fit), and if even
+    that fails the Item is removed at Plaid. A failure after that (``/accounts/get``, the
+    database) keeps the Item and fetches its Accounts again in the background.
+
     Raises :class:`~django_plaid.exceptions.DuplicateItemError` (after removing the new
     Item at Plaid) when ``user`` already has an Item at the same institution with the
     same accounts.
     """
-    metadata = metadata or {}
-    client = get_client()
-    exchanged = client.call("item_public_token_exchange", public_token=public_token)
-    access_token = exchanged["access_token"]
-    institution = metadata.get("institution") or {}
-
-    # The access token is stored before anything else can fail: it is the only way
-    # to reach (or remove) this Item at Plaid again.
-    item = Item.objects.create(
-        owner=user,
-        item_id=exchanged["item_id"],
-        access_token=access_token,
-        environment=plaid_settings.ENVIRONMENT,
-        institution_id=str(institution.get("institution_id") or institution.get("id") or ""),
-        institution_name=str(institution.get("name") or ""),
-        link_session_id=str(metadata.get("link_session_id") or metadata.get("linkSessionId") or "")[
-            :100
-        ],
-    )
+    exchanged = get_client().call("item_public_token_exchange", public_token=public_token)
+    item = _store_exchanged(user, exchanged, metadata if isinstance(metadata, dict) else {})
     try:
-        fetched = client.call("accounts_get", access_token=access_token)
-    except PlaidAPIError:
-        # The Item is kept; its Accounts are fetched again in the background.
-        logger.warning("Item %s linked, but /accounts/get failed; retrying later", item.item_id)
-        from .tasks import refresh_accounts
-
-        transaction.on_commit(lambda: refresh_accounts.delay(item.pk))
-    else:
-        try:
-            with transaction.atomic():
-                _lock_owner(user)
-                apply_item(item, fetched["item"])
-                item.status = status_for_error(fetched["item"].get("error"))
-                item.set_error(fetched["item"].get("error"))
-                duplicate = find_duplicate(item, fetched["accounts"])
-                if duplicate is not None:
-                    raise DuplicateItemError(duplicate.item_id)
-                item.save()
-                upsert_accounts(item, fetched["accounts"])
-        except DuplicateItemError:
-            _discard(item, reason="duplicate")
-            raise
+        _link_accounts(user, item)
+    except DuplicateItemError:
+        _discard(item, reason="duplicate")
+        raise
+    except Exception as e:
+        # The Item is stored: keep it. Its Accounts come with the retry or the first sync.
+        logger.warning(
+            "Item %s linked, but its accounts could not be stored (%s); retrying later",
+            item.item_id,
+            getattr(e, "error_code", None) or type(e).__name__,
+        )
+        jobs.enqueue_refresh_accounts(item.pk)
     transaction.on_commit(lambda: signals.item_linked.send(sender=Item, item=item, request=request))
     transaction.on_commit(lambda: queue_initial_fetches(item))
     return item
 
 
+def _storable(value: Any, field: str) -> str:
+    """Client-supplied text made fit for ``Item.<field>``: text only, without NUL bytes
+    or lone surrogates (which no database stores), cut to the column's length."""
+    if not isinstance(value, str):
+        return ""
+    text = value.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return text[: Item._meta.get_field(field).max_length]  # type: ignore[union-attr]
+
+
+def link_metadata_fields(metadata: dict[str, Any]) -> dict[str, str]:
+    """The Item columns taken from Link's ``onSuccess`` metadata (web or mobile keys)."""
+    institution = metadata.get("institution")
+    institution = institution if isinstance(institution, dict) else {}
+    return {
+        "institution_id": _storable(
+            institution.get("institution_id") or institution.get("id"), "institution_id"
+        ),
+        "institution_name": _storable(institution.get("name"), "institution_name"),
+        "link_session_id": _storable(
+            metadata.get("link_session_id") or metadata.get("linkSessionId"), "link_session_id"
+        ),
+    }
+
+
+def _store_exchanged(user: Any, exchanged: dict[str, Any], metadata: dict[str, Any]) -> Item:
+    # The access token is the only way to reach (or remove) this Item at Plaid again:
+    # it is stored before anything else, in its own savepoint.
+    try:
+        with transaction.atomic():
+            return Item.objects.create(
+                owner=user,
+                item_id=exchanged["item_id"],
+                access_token=exchanged["access_token"],
+                environment=plaid_settings.ENVIRONMENT,
+                **link_metadata_fields(metadata),
+            )
+    except BaseException:
+        _remove_unstored(exchanged)
+        raise
+
+
+def _remove_unstored(exchanged: dict[str, Any]) -> None:
+    """The Item could not be stored: remove it at Plaid rather than leave it billed and
+    unreachable (this request holds the only copy of its access token)."""
+    try:
+        get_client().call("item_remove", access_token=exchanged["access_token"])
+    except PlaidAPIError as e:
+        logger.error(
+            "Item %s could not be stored nor removed at Plaid (%s); remove it from the "
+            "Plaid dashboard",
+            exchanged.get("item_id"),
+            e.error_code,
+        )
+    else:
+        logger.error("Item %s could not be stored; removed at Plaid", exchanged.get("item_id"))
+
+
+def _link_accounts(user: Any, item: Item) -> None:
+    fetched = get_client().call("accounts_get", access_token=item.access_token)
+    with transaction.atomic():
+        lock_item_accounts(item.pk)
+        _lock_owner(user)
+        changed = apply_item(item, fetched["item"])
+        item.status = status_for_error(fetched["item"].get("error"))
+        item.set_error(fetched["item"].get("error"))
+        duplicate = find_duplicate(item, fetched["accounts"])
+        if duplicate is not None:
+            raise DuplicateItemError(duplicate.item_id)
+        item.save(update_fields=[*changed, *ITEM_STATUS_FIELDS, "updated_at"])
+        upsert_accounts(item, fetched["accounts"])
+
+
 def queue_initial_fetches(item: Item) -> None:
     """After linking: the first sync (which also turns on Plaid's sync webhooks) and a
     fetch of every other product the Item has, all in the background."""
-    from . import tasks
     from .products.services import products_to_fetch
     from .sync import request_sync
 
@@ -171,13 +220,35 @@ def queue_initial_fetches(item: Item) -> None:
     if "transactions" in (item.products or []):
         request_sync(item.pk)
     for product in products_to_fetch(item):
-        tasks.refresh_product.delay(item.pk, product)
+        # Never attempted yet, so the periodic task fetches it if this task is lost.
+        jobs.enqueue_refresh_product(item.pk, product)
 
 
 def _lock_owner(user: Any) -> None:
     # Serializes exchanges per user, so two taps on "link" cannot both pass the
     # duplicate check (a no-op on SQLite, whose writes are serialized anyway).
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+#: Namespace of dj-plaid's PostgreSQL advisory locks (the top half of the 64-bit key).
+ADVISORY_LOCK_NAMESPACE = 0x504C4944  # "PLID"
+
+
+def lock_item_accounts(item_pk: int) -> None:
+    """Serialize, until the transaction ends, the writes to one Item's Accounts and the
+    rows hanging off them (products, transactions' placeholder accounts).
+
+    Call it first in every transaction that writes them, before any row lock: flows
+    that upsert and prune the same accounts at once would otherwise deadlock on
+    PostgreSQL. It takes an advisory lock, so Item rows stay free for webhooks and API
+    requests meanwhile. On other databases it does nothing (SQLite serializes writers).
+    """
+    connection = connections[router.db_for_write(Account)]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    key = (ADVISORY_LOCK_NAMESPACE << 32) + (int(item_pk) % 2**32)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def find_duplicate(item: Item, accounts: Iterable[dict[str, Any]]) -> Item | None:
@@ -227,25 +298,53 @@ def status_for_error(error: dict[str, Any] | None) -> str:
 BROKEN_STATUSES = frozenset({ItemStatus.LOGIN_REQUIRED, ItemStatus.ERROR, ItemStatus.REVOKED})
 
 
+#: The columns a status change writes (and nothing else).
+ITEM_STATUS_FIELDS = ("status", "error", "error_type", "error_code")
+
+
 def set_item_status(
     item: Item,
     status: str,
     *,
     error: dict[str, Any] | None = None,
+    expected: Any = None,
     **fields: Any,
 ) -> Item:
-    """Set an Item's status (and error), save, and send the lifecycle signals after commit.
+    """Set an Item's status (and error), and send the lifecycle signals after commit.
 
-    ``error`` is Plaid's error object for the broken statuses, and is cleared otherwise.
-    Extra ``fields`` are saved on the Item too.
+    Writes only the status columns (and the extra ``fields``), so a concurrent flow's
+    columns are never undone. ``error`` is Plaid's error object for the broken statuses,
+    and is cleared otherwise.
+
+    ``expected`` is ``(status, error_code)`` as read before the Plaid call this status
+    comes from: the change is made only if the Item still has them (compare and set), so
+    an answer that was already on its way when a webhook changed the Item does not undo
+    the webhook. Without it (a webhook, an error Plaid just answered), the change is made.
     """
     old_status = item.status
     old_code = item.error_code
-    item.status = status
-    item.set_error(error if status in BROKEN_STATUSES else None)
-    for name, value in fields.items():
+    error = error if status in BROKEN_STATUSES and isinstance(error, dict) else None
+    rows = Item.objects.filter(pk=item.pk)
+    if expected is not None:
+        rows = rows.filter(status=expected[0], error_code=expected[1])
+        old_status, old_code = expected
+    values = {
+        "status": status,
+        "error": error,
+        "error_type": str((error or {}).get("error_type") or "")[:64],
+        "error_code": str((error or {}).get("error_code") or "")[:64],
+        "updated_at": timezone.now(),
+        **fields,
+    }
+    if not rows.update(**values):
+        if expected is not None:
+            logger.info(
+                "Item %s changed while Plaid answered; keeping its newer status", item.item_id
+            )
+            item.refresh_from_db(fields=[*ITEM_STATUS_FIELDS, "updated_at", *fields])
+        return item
+    for name, value in values.items():
         setattr(item, name, value)
-    item.save(update_fields=["status", "error", "error_type", "error_code", "updated_at", *fields])
     if old_status != status:
         logger.info("Item %s: %s -> %s", item.item_id, old_status, status)
         transaction.on_commit(
@@ -253,7 +352,7 @@ def set_item_status(
                 sender=Item, item=item, old_status=old_status, new_status=status
             )
         )
-    if error and status in BROKEN_STATUSES and (old_status, old_code) != (status, item.error_code):
+    if error and (old_status, old_code) != (status, item.error_code):
         # Once per new error: repeated deliveries of the same ERROR do not page anyone twice.
         transaction.on_commit(lambda: signals.item_error.send(sender=Item, item=item, error=error))
     return item
@@ -270,31 +369,102 @@ def status_from_plaid(item: Item, data: dict[str, Any]) -> str:
     return status
 
 
+def request_refresh(item_pk: int) -> None:
+    """Record that the Item is owed a re-check with Plaid, and queue it (after commit).
+
+    The record outlives a lost task: the periodic task re-checks Items whose request
+    waits (see :func:`items_due`).
+    """
+    Item.objects.filter(pk=item_pk, refresh_requested_at__isnull=True).update(
+        refresh_requested_at=timezone.now()
+    )
+    jobs.enqueue_refresh_item(item_pk)
+
+
 def refresh_item(item: Item, *, accounts: bool = True) -> Item:
     """Ask Plaid for the Item's truth (``/item/get``, then ``/accounts/get``) and store it.
 
     This is how the server confirms an update-mode Link: the status changes only on
-    what Plaid says, never on what a client claims.
+    what Plaid says, never on what a client claims, and not when a webhook changed the
+    Item while Plaid answered (the webhook is newer).
     """
-    client = get_client()
-    data = client.call("item_get", access_token=item.access_token)["item"]
-    with transaction.atomic():
-        status = status_from_plaid(item, data)
-        apply_item(item, data)
-        item.save()
-        set_item_status(item, status, error=data.get("error"))
-    if accounts and status not in BROKEN_STATUSES:
-        fetched = client.call("accounts_get", access_token=item.access_token)
-        with transaction.atomic():
-            apply_item(item, fetched["item"])
-            item.new_accounts_available = False
-            item.save()
-            upsert_accounts(item, fetched["accounts"])
+    seen = _item_state(item)
+    try:
+        _refresh_item(item, seen, accounts=accounts)
+    except PlaidAPIError as e:
+        if e.retryable:
+            raise  # still owed: the task's retry or the periodic task runs it again
+        _request_handled(item, seen[3])
+        raise
+    _request_handled(item, seen[3])
     return item
 
 
-def apply_item(item: Item, data: dict[str, Any]) -> None:
-    """Copy Plaid's Item object onto ``item`` (not saved; status is left to the caller)."""
+def _request_handled(item: Item, requested_at: datetime | None) -> None:
+    # Only the request recorded before this run is handled, not one made since.
+    if requested_at is not None:
+        Item.objects.filter(pk=item.pk, refresh_requested_at=requested_at).update(
+            refresh_requested_at=None
+        )
+
+
+def _refresh_item(
+    item: Item, seen: tuple[str, str, bool, datetime | None], *, accounts: bool
+) -> None:
+    client = get_client()
+    data = client.call("item_get", access_token=item.access_token)["item"]
+    with transaction.atomic():
+        changed = apply_item(item, data)
+        item.save(update_fields=[*changed, "updated_at"])
+        status = status_from_plaid(item, data)
+        set_item_status(item, status, error=data.get("error"), expected=seen[:2])
+    if accounts and status not in BROKEN_STATUSES:
+        fetched = client.call("accounts_get", access_token=item.access_token)
+        with transaction.atomic():
+            lock_item_accounts(item.pk)
+            changed = apply_item(item, fetched["item"])
+            item.save(update_fields=[*changed, "updated_at"])
+            if seen[2]:
+                # The user has been offered the new accounts: clear the flag the webhook
+                # set, unless it was set again meanwhile.
+                Item.objects.filter(pk=item.pk, new_accounts_available=True).update(
+                    new_accounts_available=False
+                )
+                item.new_accounts_available = False
+            upsert_accounts(item, fetched["accounts"])
+
+
+def _item_state(item: Item) -> tuple[str, str, bool, datetime | None]:
+    """The Item's columns a flow must not undo, read now (before its Plaid calls)."""
+    row = (
+        Item.objects.filter(pk=item.pk)
+        .values_list("status", "error_code", "new_accounts_available", "refresh_requested_at")
+        .first()
+    )
+    if row is None:
+        return (item.status, item.error_code, item.new_accounts_available, None)
+    item.status, item.error_code, item.new_accounts_available = row[0], row[1], row[2]
+    return row
+
+
+#: The columns that mirror Plaid's Item object (what :func:`apply_item` writes).
+ITEM_MIRROR_FIELDS = (
+    "raw",
+    "institution_id",
+    "institution_name",
+    "products",
+    "available_products",
+    "webhook",
+    "consent_expiration_time",
+)
+
+
+def apply_item(item: Item, data: dict[str, Any]) -> tuple[str, ...]:
+    """Copy Plaid's Item object onto ``item`` (not saved; status is left to the caller).
+
+    Returns the names of the columns it sets (``ITEM_MIRROR_FIELDS``): save exactly
+    those, so that no other flow's columns are written back from this instance.
+    """
     item.raw = data
     item.institution_id = data.get("institution_id") or item.institution_id
     item.institution_name = data.get("institution_name") or item.institution_name
@@ -303,6 +473,7 @@ def apply_item(item: Item, data: dict[str, Any]) -> None:
     item.webhook = data.get("webhook") or ""
     consent = data.get("consent_expiration_time")
     item.consent_expiration_time = parse_datetime(consent) if consent else None
+    return ITEM_MIRROR_FIELDS
 
 
 def _money(value: Any) -> Decimal | None:
@@ -343,7 +514,10 @@ def upsert_accounts(
                 updated_at=now,
             )
         )
+    # A stable order: concurrent upserts of the same rows then lock them in one order.
+    rows.sort(key=lambda row: row.account_id)
     with transaction.atomic():
+        lock_item_accounts(item.pk)
         if rows:
             Account.objects.bulk_create(
                 rows,
@@ -448,19 +622,20 @@ def refresh_accounts(item: Item) -> Item:
     An error about the Item's state (login required...) is recorded as its status and
     raised.
     """
+    seen = (item.status, item.error_code)  # as loaded, before the call
     try:
         fetched = get_client().call("accounts_get", access_token=item.access_token)
     except PlaidAPIError as e:
         record_item_error(item, e)
         raise
+    error = fetched["item"].get("error")
     with transaction.atomic():
-        apply_item(item, fetched["item"])
-        item.save()
+        lock_item_accounts(item.pk)
+        changed = apply_item(item, fetched["item"])
+        item.save(update_fields=[*changed, "updated_at"])
         upsert_accounts(item, fetched["accounts"])
-        if fetched["item"].get("error"):
-            set_item_status(
-                item, status_for_error(fetched["item"]["error"]), error=fetched["item"]["error"]
-            )
+        if error:
+            set_item_status(item, status_for_error(error), error=error, expected=seen)
     return item
 
 
@@ -507,6 +682,7 @@ def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
         "display_message": None,
     }
     with transaction.atomic():
+        lock_item_accounts(item.pk)
         item.accounts.all().delete()
         item.access_token = ""
         set_item_status(item, ItemStatus.REVOKED, error=error, access_token="")
@@ -514,7 +690,9 @@ def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
 
 def revoke_account(item: Item, account_id: str) -> None:
     """One account was revoked at the bank: delete it and its data."""
-    deleted, _ = item.accounts.filter(account_id=account_id).delete()
+    with transaction.atomic():
+        lock_item_accounts(item.pk)
+        deleted, _ = item.accounts.filter(account_id=account_id).delete()
     if deleted:
         logger.info("Item %s: account %s revoked and deleted", item.item_id, account_id)
 
@@ -594,13 +772,19 @@ def refresh_balances(item: Item) -> bool:
 # -- Self-healing ----------------------------------------------------------------------------
 
 
+#: How long a recorded request waits for its own task before the periodic task runs it.
+REQUEST_GRACE = timedelta(minutes=2)
+
+
 def items_due(now: datetime | None = None) -> dict[str, list[Any]]:
     """The Items the periodic task must act on, by what to do with them.
 
     ``sync``: healthy Items not synced within ``SYNC_STALE_AFTER`` (lost webhooks), and
     Items with a trigger no live run is handling (a lost task). ``balances``: healthy
     Items whose cached balances are older than ``BALANCE_MAX_AGE``. ``refresh``: broken
-    Items not looked at within ``SYNC_STALE_AFTER`` (a lost ``LOGIN_REPAIRED``).
+    Items not looked at within ``SYNC_STALE_AFTER`` (a lost ``LOGIN_REPAIRED``), and
+    Items whose requested re-check has waited ``REQUEST_GRACE`` (a lost task).
+    ``products``: products never fetched or not tried within ``PRODUCT_REFRESH_AFTER``.
     """
     now = now or timezone.now()
     stale = now - timedelta(seconds=int(plaid_settings.SYNC_STALE_AFTER))
@@ -617,7 +801,10 @@ def items_due(now: datetime | None = None) -> dict[str, list[Any]]:
         Q(accounts__balances_updated_at__lt=old_balances)
         | Q(accounts__balances_updated_at__isnull=True)
     ).distinct()
-    refresh = live.filter(status__in=BROKEN_STATUSES, updated_at__lt=stale)
+    refresh = live.filter(
+        Q(status__in=BROKEN_STATUSES, updated_at__lt=stale)
+        | Q(refresh_requested_at__lt=now - REQUEST_GRACE)
+    )
     return {
         "sync": list(sync.values_list("pk", flat=True)),
         "balances": list(balances.values_list("pk", flat=True)),

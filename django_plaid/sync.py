@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import jobs
 from .conf import plaid_settings
 from .models import Item
 
@@ -33,10 +33,10 @@ def _lease() -> timedelta:
 
 def request_sync(item_pk: int) -> None:
     """Record a sync trigger for the Item and queue the sync task (after commit)."""
-    from .tasks import sync_item
-
+    # Counted first: if the task is lost (the broker is down), the periodic task finds
+    # the trigger unhandled and syncs.
     Item.objects.filter(pk=item_pk).update(sync_requested=F("sync_requested") + 1)
-    transaction.on_commit(lambda: sync_item.delay(item_pk))
+    jobs.enqueue_sync(item_pk)
 
 
 def acquire_lease(item_pk: int, owner: str) -> bool:

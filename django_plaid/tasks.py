@@ -30,24 +30,46 @@ def retry_delay(retries: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
-def retry_if_transient(task: Task, error: PlaidAPIError) -> None:
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` may pass on its own: Plaid's retryable errors, and the database's
+    (a deadlock, a serialization failure, a lost connection, a locked SQLite file)."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(error, PlaidAPIError):
+        return error.retryable
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def retry_if_transient(task: Task, error: BaseException) -> None:
     """Re-raise as a Celery retry when ``error`` may pass; else let it propagate."""
-    if error.retryable and task.request.retries < MAX_RETRIES:
+    if is_transient(error) and task.request.retries < MAX_RETRIES:
+        if not isinstance(error, PlaidAPIError):
+            from django.db import close_old_connections
+
+            # A connection the error broke is not reused by the retry.
+            close_old_connections()
+            logger.warning("%s: database error %s; retrying", task.name, type(error).__name__)
         raise task.retry(exc=error, countdown=retry_delay(task.request.retries))
     raise error
 
 
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    from django.db import InterfaceError, OperationalError
+
+    return (PlaidAPIError, OperationalError, InterfaceError)
+
+
 def run_for(task: Task, model: Any, pk: int, flow: Any, *args: Any) -> None:
-    """Load ``model`` ``pk`` and run ``flow(obj, *args)``, retrying transient Plaid errors.
+    """Load ``model`` ``pk`` and run ``flow(obj, *args)``, retrying transient errors.
 
     A row deleted meanwhile (an Item removed) leaves nothing to do.
     """
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        return
     try:
+        obj = model.objects.filter(pk=pk).first()
+        if obj is None:
+            return
         flow(obj, *args)
-    except PlaidAPIError as e:
+    except _transient_errors() as e:
         retry_if_transient(task, e)
 
 
@@ -65,14 +87,6 @@ def refresh_accounts(self: Task, item_pk: int) -> None:
     run_for(self, _item(), item_pk, flow)
 
 
-def _is_transient(error: BaseException) -> bool:
-    from django.db import OperationalError
-
-    return isinstance(error, OperationalError) or (
-        isinstance(error, PlaidAPIError) and error.retryable
-    )
-
-
 @shared_task(name="django_plaid.drain_webhooks", ignore_result=True, acks_late=True)
 def drain_webhooks() -> None:
     """Process the stored webhook deliveries that wait, oldest first.
@@ -83,7 +97,7 @@ def drain_webhooks() -> None:
     from .webhooks.processing import drain
 
     for pk, failure in drain():
-        if _is_transient(failure):
+        if is_transient(failure):
             process_webhook.apply_async((pk,), countdown=retry_delay(0))
 
 
@@ -95,7 +109,7 @@ def process_webhook(self: Task, event_pk: int) -> None:
     _, failure = process_event(event_pk)
     if failure is None:
         return
-    if _is_transient(failure) and self.request.retries < MAX_RETRIES:
+    if is_transient(failure) and self.request.retries < MAX_RETRIES:
         raise self.retry(countdown=retry_delay(self.request.retries + 1))
     # Kept as `failed` on the event: the admin action or `plaid_reprocess_webhooks` retries it.
 
@@ -108,7 +122,7 @@ def sync_item(self: Task, item_pk: int) -> None:
 
     try:
         run_sync(item_pk, sync)
-    except PlaidAPIError as e:
+    except _transient_errors() as e:
         retry_if_transient(self, e)
 
 
@@ -135,6 +149,7 @@ def maintenance() -> dict[str, int]:
     Syncs stale Items and Items owed a sync, refreshes old balances, re-checks broken
     Items with Plaid, and drains webhook deliveries still waiting.
     """
+    from . import jobs
     from .models import WebhookEvent, WebhookEventStatus
     from .services import items_due
     from .sync import request_sync
@@ -144,11 +159,11 @@ def maintenance() -> dict[str, int]:
     for pk in due["sync"]:
         request_sync(pk)
     for pk in due["balances"]:
-        refresh_balances.delay(pk)
+        jobs.enqueue_refresh_balances(pk)
     for pk in due["refresh"]:
-        refresh_item.delay(pk)
+        jobs.enqueue_refresh_item(pk)
     for pk, product in due["products"]:
-        refresh_product.delay(pk, product)
+        jobs.enqueue_refresh_product(pk, product)
     if WebhookEvent.objects.filter(status=WebhookEventStatus.PENDING).exists():
         schedule_drain()
     return {what: len(entries) for what, entries in due.items()}

@@ -34,6 +34,7 @@ from .client import PlaidClient, get_client
 from .conf import plaid_settings
 from .exceptions import PlaidAPIError, PlaidTransactionsError
 from .models import Account, Item, Transaction
+from .services import lock_item_accounts
 
 logger = logging.getLogger("django_plaid.sync")
 
@@ -169,6 +170,8 @@ def _apply(
     accounts = dict(Account.objects.filter(item=item).values_list("account_id", "pk"))
     connection = connections[router.db_for_write(Transaction)]
     with transaction.atomic(using=connection.alias):
+        # First, before any row lock: this transaction may add placeholder accounts.
+        lock_item_accounts(item.pk)
         # COPY needs psycopg 3; psycopg2 and SQLite take the portable bulk upsert.
         driver = getattr(getattr(connection, "Database", None), "__name__", "")
         copy = connection.vendor == "postgresql" and driver == "psycopg"

@@ -77,3 +77,15 @@ def duplicate_item_response(error: DuplicateItemError) -> Response:
         "item_id": error.existing_item_id,
     }
     return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def queue_unavailable_response() -> Response:
+    """503: the work could not be queued (the broker is down) and nothing records it."""
+    body = {
+        "error_type": "API_ERROR",
+        "error_code": "QUEUE_UNAVAILABLE",
+        "error_message": "The background queue cannot be reached; nothing was queued.",
+        "display_message": "This is temporarily unavailable. Please try again later.",
+        "request_id": None,
+    }
+    return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, permissions, status, viewsets
@@ -18,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services, tasks
+from .. import jobs, services
 from ..exceptions import DuplicateItemError, PlaidAPIError, PlaidConfigurationError
 from ..models import Account, Item, Transaction
 from ..sync import request_sync
-from .errors import duplicate_item_response, plaid_error_response
+from .errors import duplicate_item_response, plaid_error_response, queue_unavailable_response
 from .pagination import DateKeysetPagination
 from .serializers import (
     AccountSerializer,
@@ -125,7 +124,7 @@ class ItemViewSet(
         Answers 202 at once; the status changes only on what ``/item/get`` says.
         """
         item = self.get_object()
-        transaction.on_commit(lambda: tasks.refresh_item.delay(item.pk))
+        services.request_refresh(item.pk)
         return _queued(item)
 
     @action(detail=True, methods=["post"])
@@ -142,7 +141,8 @@ class ItemViewSet(
         The balances are served from the database; ``balances_updated_at`` tells when.
         """
         item = self.get_object()
-        transaction.on_commit(lambda: tasks.refresh_balances.delay(item.pk))
+        if not jobs.send_refresh_balances(item.pk):
+            return queue_unavailable_response()
         return _queued(item)
 
     @action(detail=True, methods=["post"], url_path="refresh-products")

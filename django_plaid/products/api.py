@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import tasks
+from .. import jobs
+from ..api.errors import queue_unavailable_response
 from ..api.pagination import DateKeysetPagination
 from ..api.views import PlaidErrorsMixin
 from .masking import mask, sensitive_visible
 from .models import AccountOwner, AuthNumbers, Holding, InvestmentTransaction, Liability
-from .services import FETCHERS
+from .services import FETCHERS, request_product_refresh
 
 
 class _SensitiveMixin:
@@ -235,7 +235,8 @@ class IncomeViewSet(PlaidErrorsMixin, viewsets.GenericViewSet):
                 {"detail": "No payroll income linked yet: open Link with income first."},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        transaction.on_commit(lambda: tasks.refresh_payroll_income.delay(plaid_user.pk))
+        if not jobs.send_refresh_payroll_income(plaid_user.pk):
+            return queue_unavailable_response()
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -258,8 +259,8 @@ def refresh_products_response(item: Any, request: Request) -> Response:
             {"products": [f"The Item was not linked with: {', '.join(missing)}."]},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    pk = item.pk
-    transaction.on_commit(lambda: [tasks.refresh_product.delay(pk, p) for p in wanted])
+    for product in wanted:
+        request_product_refresh(item, product)
     return Response(
         {"item_id": item.item_id, "queued": True, "products": wanted},
         status=status.HTTP_202_ACCEPTED,

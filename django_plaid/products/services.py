@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .. import signals
+from .. import jobs, signals
 from ..client import get_client
 from ..conf import plaid_settings
 from ..exceptions import PlaidAPIError
@@ -67,11 +67,30 @@ def _call(item: Item, operation: str, *, raw: bool = False, **fields: Any) -> di
         raise
 
 
+def _stamp(item: Item, field: str, product: str, value: str | None) -> None:
+    """Set (or, with None, clear) one product's time in the Item's JSON column ``field``.
+
+    Read and written under the Item's row lock, so that concurrent fetches of other
+    products keep their times (a read-modify-write without it loses one of them).
+    """
+    with transaction.atomic():
+        current = (
+            Item.objects.select_for_update()
+            .filter(pk=item.pk)
+            .values_list(field, flat=True)
+            .first()
+        )
+        stamps = dict(current or {})
+        if value is None:
+            stamps.pop(product, None)
+        else:
+            stamps[product] = value
+        Item.objects.filter(pk=item.pk).update(**{field: stamps})
+    setattr(item, field, stamps)
+
+
 def _mark_fetched(item: Item, product: str) -> None:
-    fetched = dict(item.product_fetched_at or {})
-    fetched[product] = timezone.now().isoformat()
-    item.product_fetched_at = fetched
-    Item.objects.filter(pk=item.pk).update(product_fetched_at=fetched)
+    _stamp(item, "product_fetched_at", product, timezone.now().isoformat())
 
 
 # -- Auth ------------------------------------------------------------------------------------
@@ -363,16 +382,26 @@ def refresh_product(item: Item, product: str) -> int:
     """
     if not item.access_token:
         return 0
-    attempted = dict(
-        Item.objects.filter(pk=item.pk).values_list("product_attempted_at", flat=True).first() or {}
-    )
-    attempted[product] = timezone.now().isoformat()
-    Item.objects.filter(pk=item.pk).update(product_attempted_at=attempted)
+    _stamp(item, "product_attempted_at", product, timezone.now().isoformat())
     count = REFRESHERS[product](item)
     transaction.on_commit(
         lambda: signals.product_refreshed.send(sender=Item, item=item, product=product, count=count)
     )
     return count
+
+
+#: The product whose periodic fetch covers each finer-grained refresh.
+COVERED_BY = {"holdings": "investments", "investments_transactions": "investments"}
+
+
+def request_product_refresh(item: Item, product: str) -> None:
+    """Queue a fetch of ``product`` (see ``REFRESHERS``) for the Item, after commit.
+
+    The product's last attempt is forgotten first, so that if this task is lost (the
+    broker is down) the periodic task finds the product due and fetches it.
+    """
+    _stamp(item, "product_attempted_at", COVERED_BY.get(product, product), None)
+    jobs.enqueue_refresh_product(item.pk, product)
 
 
 def products_to_fetch(item: Item) -> list[str]:

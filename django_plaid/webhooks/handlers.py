@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
-from .. import services
+from .. import jobs, services
 from ..conf import plaid_settings
 from ..models import Item, ItemStatus, WebhookEvent
 from ..sync import request_sync
@@ -121,10 +120,8 @@ class WebhookHandler:
 
     def handle_auth_verification_expired(self, payload: dict[str, Any], item: Item) -> None:
         """The account was not verified in time: record its status (on the Account)."""
-        from ..tasks import refresh_accounts
-
         # /auth/get may answer NO_AUTH_ACCOUNTS now; /accounts/get still has the status.
-        transaction.on_commit(lambda: refresh_accounts.delay(item.pk))
+        jobs.enqueue_refresh_accounts(item.pk)
         _queue_refresh(item, "auth")
 
     def handle_identity_default_update(self, payload: dict[str, Any], item: Item) -> None:
@@ -152,7 +149,6 @@ class WebhookHandler:
     def handle_income_income_verification(self, payload: dict[str, Any], item: Item | None) -> None:
         """Payroll income was processed for a Plaid user: fetch it."""
         from ..products.models import PlaidUser
-        from ..tasks import refresh_payroll_income
 
         plaid_user = PlaidUser.objects.filter(user_id=payload.get("user_id") or "").first()
         if plaid_user is None:
@@ -161,7 +157,7 @@ class WebhookHandler:
         if str(payload.get("verification_status") or "").endswith("PROCESSING_FAILED"):
             logger.warning("Payroll income processing failed for %s", plaid_user.user_id)
             return
-        transaction.on_commit(lambda: refresh_payroll_income.delay(plaid_user.pk))
+        jobs.enqueue_refresh_payroll_income(plaid_user.pk)
 
     handle_income_user_income_verification = handle_income_income_verification
 
@@ -171,9 +167,9 @@ USER_SCOPED_TYPES = frozenset({"INCOME"})
 
 
 def _queue_refresh(item: Item, product: str) -> None:
-    from ..tasks import refresh_product
+    from ..products.services import request_product_refresh
 
-    transaction.on_commit(lambda: refresh_product.delay(item.pk, product))
+    request_product_refresh(item, product)
 
 
 def get_webhook_handler() -> WebhookHandler:
