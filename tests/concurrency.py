@@ -21,7 +21,7 @@ def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, list[BaseExc
     def run() -> None:
         try:
             target()
-        except BaseException as e:  # noqa: BLE001 - reported to the test
+        except BaseException as e:  # reported to the test
             errors.append(e)
         finally:
             connections.close_all()
