@@ -132,9 +132,25 @@ def exchange_public_token(
             getattr(e, "error_code", None) or type(e).__name__,
         )
         jobs.enqueue_refresh_accounts(item.pk)
-    transaction.on_commit(lambda: signals.item_linked.send(sender=Item, item=item, request=request))
+    transaction.on_commit(lambda: _send_item_linked(item, request))
     transaction.on_commit(lambda: queue_initial_fetches(item))
     return item
+
+
+def _send_item_linked(item: Item, request: Any) -> None:
+    # The link is done and committed: a failing receiver is logged, not turned into an
+    # error answer that would make the user link again (and meet DUPLICATE_ITEM).
+    for receiver, result in signals.item_linked.send_robust(
+        sender=Item, item=item, request=request
+    ):
+        if isinstance(result, Exception):
+            logger.error(
+                "item_linked receiver %r failed for Item %s: %s",
+                receiver,
+                item.item_id,
+                type(result).__name__,
+                exc_info=result,
+            )
 
 
 def _storable(value: Any, field: str) -> str:

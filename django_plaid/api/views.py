@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, permissions, status, viewsets
@@ -83,6 +84,12 @@ def _items(user: Any) -> QuerySet[Item]:
 
 class ExchangeView(PlaidAPIView):
     """``POST exchange/``: exchange Link's public token; 201 with the Item and its Accounts."""
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        # The Item row commits as soon as it is stored, even under ATOMIC_REQUESTS: a
+        # later error rolling the whole request back would orphan the Item at Plaid.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
     def post(self, request: Request) -> Response:
         body = ExchangeSerializer(data=request.data)
