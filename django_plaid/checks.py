@@ -249,6 +249,8 @@ def _check_shapes() -> list[CheckMessage]:
         policy = None
     if not callable(policy):
         wrong("SENSITIVE_DATA_ACCESS", "the dotted path of a function (request) -> bool")
+    if plaid_settings.VERIFY_LINK_SESSION not in (None, True, False):
+        wrong("VERIFY_LINK_SESSION", "None (on in production), True or False")
     if plaid_settings.ANDROID_PACKAGE_NAME is not None and not isinstance(
         plaid_settings.ANDROID_PACKAGE_NAME, str
     ):

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_URL": None,
     "REDIRECT_URI": None,
     "ANDROID_PACKAGE_NAME": None,
+    "VERIFY_LINK_SESSION": None,
     # Webhooks.
     "WEBHOOK_VERIFY": True,
     "WEBHOOK_MAX_AGE": 300,

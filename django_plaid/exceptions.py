@@ -205,6 +205,18 @@ class DuplicateItemError(PlaidError):
         super().__init__(f"Duplicate of Item {existing_item_id}")
 
 
+class LinkSessionMismatchError(PlaidError):
+    """The public token cannot be shown to come from a Link session of this user.
+
+    ``reason`` is a short stable code: ``link_token_required``, ``not_your_link_token``
+    or ``not_from_this_link_token``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
 class PlaidWebhookVerificationError(PlaidError, SuspiciousOperation):
     """A webhook delivery failed verification; ``reason`` is a short stable code."""
 

@@ -6,6 +6,8 @@ functions. They reach Plaid only through :func:`~django_plaid.client.get_client`
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -21,8 +23,8 @@ from django.utils.dateparse import parse_datetime
 from . import jobs, signals
 from .client import get_client
 from .conf import plaid_settings
-from .exceptions import DuplicateItemError, PlaidAPIError
-from .models import Account, Item, ItemStatus
+from .exceptions import DuplicateItemError, LinkSessionMismatchError, PlaidAPIError
+from .models import Account, Item, ItemStatus, LinkToken
 
 logger = logging.getLogger("django_plaid")
 
@@ -93,7 +95,54 @@ def create_link_token(
     else:
         body = link_token_request(user, item=item, platform=platform, products=products)
     response = get_client().call("link_token_create", **body)
+    expiration = parse_datetime(str(response["expiration"])) or timezone.now()
+    LinkToken.objects.create(
+        owner=user,
+        token_sha256=_sha256(response["link_token"]),
+        item=item,
+        expiration=expiration,
+    )
     return {"link_token": response["link_token"], "expiration": response["expiration"]}
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def verify_link_session(user: Any, public_token: str, link_token: str | None) -> None:
+    """Check that ``public_token`` came from a Link session opened with ``link_token``, a
+    token dj-plaid created for ``user``; raise
+    :class:`~django_plaid.exceptions.LinkSessionMismatchError` otherwise.
+
+    Plaid's ``/link/token/get`` lists a token's finished sessions and the public tokens
+    they produced; which user a token was made for is known only here (``LinkToken``).
+    """
+    if not link_token:
+        raise LinkSessionMismatchError(
+            "link_token_required", "Send the link_token Link was opened with."
+        )
+    record = LinkToken.objects.filter(token_sha256=_sha256(link_token)).first()
+    if record is None or record.owner_id != user.pk:
+        raise LinkSessionMismatchError(
+            "not_your_link_token", "This link token was not created for this user."
+        )
+    data = get_client().call("link_token_get", link_token=link_token)
+    produced = set()
+    for session in data.get("link_sessions") or []:
+        produced.add(((session.get("on_success") or {}).get("public_token")) or "")
+        results = session.get("results") or {}
+        produced.update(r.get("public_token") or "" for r in results.get("item_add_results") or [])
+    if not any(hmac.compare_digest(public_token, token) for token in produced if token):
+        raise LinkSessionMismatchError(
+            "not_from_this_link_token",
+            "This public token does not come from a Link session of this link token.",
+        )
+
+
+def link_session_required() -> bool:
+    """Whether the exchange must verify the Link session (``VERIFY_LINK_SESSION``)."""
+    setting = plaid_settings.VERIFY_LINK_SESSION
+    return plaid_settings.ENVIRONMENT == "production" if setting is None else bool(setting)
 
 
 # -- Exchange -------------------------------------------------------------------------
@@ -104,6 +153,7 @@ def exchange_public_token(
     public_token: str,
     metadata: dict[str, Any] | None = None,
     *,
+    link_token: str | None = None,
     request: Any = None,
 ) -> Item:
     """Exchange a Link public token, store the Item and its Accounts, and return the Item.
@@ -116,7 +166,13 @@ def exchange_public_token(
     Raises :class:`~django_plaid.exceptions.DuplicateItemError` (after removing the new
     Item at Plaid) when ``user`` already has an Item at the same institution with the
     same accounts.
+
+    With ``link_token`` (required when ``VERIFY_LINK_SESSION`` is on), the public token
+    must come from a Link session of that token, made for ``user``
+    (:func:`verify_link_session`), or nothing is exchanged.
     """
+    if link_token or link_session_required():
+        verify_link_session(user, public_token, link_token)
     exchanged = get_client().call("item_public_token_exchange", public_token=public_token)
     item = _store_exchanged(user, exchanged, metadata if isinstance(metadata, dict) else {})
     try:

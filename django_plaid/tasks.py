@@ -166,7 +166,23 @@ def maintenance() -> dict[str, int]:
         jobs.enqueue_refresh_product(pk, product)
     if WebhookEvent.objects.filter(status=WebhookEventStatus.PENDING).exists():
         schedule_drain()
+    purge_link_tokens()
     return {what: len(entries) for what, entries in due.items()}
+
+
+def purge_link_tokens() -> int:
+    """Forget the Link tokens that expired more than a day ago (their sessions are gone
+    at Plaid too); returns how many."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import LinkToken
+
+    deleted, _ = LinkToken.objects.filter(
+        expiration__lt=timezone.now() - timedelta(days=1)
+    ).delete()
+    return deleted
 
 
 @shared_task(bind=True, name="django_plaid.refresh_product", ignore_result=True)

@@ -97,6 +97,7 @@ def test_host_with_production():
         {"WEBHOOK_URL": "example.com/hook"},
         {"REDIRECT_URI": 5},
         {"ANDROID_PACKAGE_NAME": 5},
+        {"VERIFY_LINK_SESSION": "yes"},
     ],
 )
 def test_wrong_shapes(setting):

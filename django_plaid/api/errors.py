@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from ..exceptions import (
     DuplicateItemError,
+    LinkSessionMismatchError,
     PlaidAPIError,
     PlaidConfigurationError,
     PlaidConnectionError,
@@ -77,6 +78,19 @@ def duplicate_item_response(error: DuplicateItemError) -> Response:
         "item_id": error.existing_item_id,
     }
     return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def link_session_mismatch_response(error: LinkSessionMismatchError) -> Response:
+    """400: the public token was not shown to come from a Link session of this user."""
+    body = {
+        "error_type": "INVALID_INPUT",
+        "error_code": "LINK_SESSION_MISMATCH",
+        "error_message": str(error),
+        "display_message": None,
+        "request_id": None,
+        "reason": error.reason,
+    }
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def queue_unavailable_response() -> Response:

@@ -68,6 +68,10 @@ class ExchangeSerializer(serializers.Serializer):
     public_token = serializers.CharField(max_length=200, required=False)
     publicToken = serializers.CharField(max_length=200, required=False)
     metadata = serializers.DictField(required=False, default=dict)
+    #: The token the app opened Link with: lets the server check the public token came
+    #: from this user's Link session (``PLAID["VERIFY_LINK_SESSION"]``).
+    link_token = serializers.CharField(max_length=200, required=False)
+    linkToken = serializers.CharField(max_length=200, required=False)
 
     def validate_metadata(self, value: dict[str, Any]) -> dict[str, Any]:
         institution = value.get("institution")
@@ -83,7 +87,11 @@ class ExchangeSerializer(serializers.Serializer):
         token = attrs.get("public_token") or attrs.get("publicToken")
         if not token:
             raise serializers.ValidationError({"public_token": ["This field is required."]})
-        return {"public_token": token, "metadata": attrs.get("metadata") or {}}
+        return {
+            "public_token": token,
+            "metadata": attrs.get("metadata") or {},
+            "link_token": attrs.get("link_token") or attrs.get("linkToken"),
+        }
 
 
 #: The keys of an Item's ``error`` object in the API (Plaid's names).

@@ -19,10 +19,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import jobs, services
-from ..exceptions import DuplicateItemError, PlaidAPIError, PlaidConfigurationError
+from ..exceptions import (
+    DuplicateItemError,
+    LinkSessionMismatchError,
+    PlaidAPIError,
+    PlaidConfigurationError,
+)
 from ..models import Account, Item, Transaction
 from ..sync import request_sync
-from .errors import duplicate_item_response, plaid_error_response, queue_unavailable_response
+from .errors import (
+    duplicate_item_response,
+    link_session_mismatch_response,
+    plaid_error_response,
+    queue_unavailable_response,
+)
 from .pagination import DateKeysetPagination
 from .serializers import (
     AccountSerializer,
@@ -43,6 +53,8 @@ class PlaidErrorsMixin:
             return plaid_error_response(exc)
         if isinstance(exc, DuplicateItemError):
             return duplicate_item_response(exc)
+        if isinstance(exc, LinkSessionMismatchError):
+            return link_session_mismatch_response(exc)
         return super().handle_exception(exc)  # type: ignore[misc]
 
 
@@ -98,6 +110,7 @@ class ExchangeView(PlaidAPIView):
             request.user,
             body.validated_data["public_token"],
             body.validated_data["metadata"],
+            link_token=body.validated_data.get("link_token"),
             request=request,
         )
         item = _items(request.user).get(pk=item.pk)

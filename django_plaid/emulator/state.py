@@ -311,6 +311,8 @@ class LinkToken:
     redirect_uri: str | None = None
     #: The request body minus credentials, for later phases and for debugging.
     request: dict[str, Any] = field(default_factory=dict)
+    #: The Link sessions completed with this token, as ``/link/token/get`` reports them.
+    sessions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def update_mode(self) -> bool:
@@ -422,6 +424,15 @@ class EmulatorState:
                 link_token=ids.link_token(), created_at=now, expires_at=now + ttl, **fields
             )
             self.link_tokens[token.link_token] = token
+            return token
+
+    def find_link_token(self, link_token: str) -> LinkToken:
+        """Return a link token, expired or not (``/link/token/get`` reports both), or raise
+        INVALID_LINK_TOKEN for an unknown one."""
+        with self.lock:
+            token = self.link_tokens.get(link_token)
+            if token is None:
+                raise PlaidAPIError("INVALID_LINK_TOKEN")
             return token
 
     def get_link_token(self, link_token: str) -> LinkToken:

@@ -77,6 +77,8 @@ from plaid.model.link_token_create_request_income_verification import (
 from plaid.model.link_token_create_request_update import LinkTokenCreateRequestUpdate
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.link_token_create_response import LinkTokenCreateResponse
+from plaid.model.link_token_get_request import LinkTokenGetRequest
+from plaid.model.link_token_get_response import LinkTokenGetResponse
 from plaid.model.new_accounts_available_webhook import NewAccountsAvailableWebhook
 from plaid.model.pending_disconnect_webhook import PendingDisconnectWebhook
 from plaid.model.pending_expiration_webhook import PendingExpirationWebhook
@@ -142,6 +144,7 @@ from . import ERROR_KEYS, deserialize, make_api, plaid_error, post, recording
 #: The SDK response model for each Plaid endpoint the emulator serves.
 RESPONSE_MODELS = {
     "/link/token/create": LinkTokenCreateResponse,
+    "/link/token/get": LinkTokenGetResponse,
     "/item/public_token/exchange": ItemPublicTokenExchangeResponse,
     "/item/get": ItemGetResponse,
     "/item/remove": ItemRemoveResponse,
@@ -492,6 +495,10 @@ def test_every_response_through_the_sdk(plaid_emulator):
             {"link_token": link_token, "password": "error_ITEM_LOCKED"},
             credentials=False,
         )
+        assert (
+            len(api.link_token_get(LinkTokenGetRequest(link_token=link_token)).link_sessions) == 3
+        )
+        expect_error(lambda: api.link_token_get(LinkTokenGetRequest(link_token="link-sandbox-x")))
         broken = access_tokens[0]
         post(
             plaid_emulator,

@@ -381,3 +381,32 @@ def test_update_mode_account_filters_need_account_selection(plaid_emulator, api)
     assert (status, answer["error_code"]) == (400, "INVALID_FIELD")
     body["update"] = {"account_selection_enabled": True}
     assert post(plaid_emulator, "/link/token/create", body)[0] == 200
+
+
+def test_link_token_get_reports_the_finished_sessions(api, plaid_emulator):
+    from plaid.model.link_token_get_request import LinkTokenGetRequest
+
+    token = api.link_token_create(link_token_request(webhook="https://example.com/hook"))
+    before = api.link_token_get(LinkTokenGetRequest(link_token=token.link_token))
+    assert before.link_token == token.link_token
+    assert before.metadata.webhook == "https://example.com/hook"
+    assert before.link_sessions == []
+    status, body = complete(plaid_emulator, token.link_token)
+    assert status == 200, body
+    # Through plaid-python's strict models: the shapes are Plaid's.
+    after = api.link_token_get(LinkTokenGetRequest(link_token=token.link_token))
+    (session,) = after.link_sessions
+    assert session.link_session_id == body["metadata"]["link_session_id"]
+    assert session.on_success.public_token == body["public_token"]
+    (result,) = session.results.item_add_results
+    assert result.public_token == body["public_token"]
+    assert result.institution.institution_id == "ins_109508"
+    assert [a.id for a in result.accounts] == [a["id"] for a in body["metadata"]["accounts"]]
+
+
+def test_link_token_get_of_an_unknown_token(api):
+    from plaid.model.link_token_get_request import LinkTokenGetRequest
+
+    with pytest.raises(plaid.ApiException) as raised:
+        api.link_token_get(LinkTokenGetRequest(link_token="link-sandbox-nope"))
+    assert plaid_error(raised.value)["error_code"] == "INVALID_LINK_TOKEN"

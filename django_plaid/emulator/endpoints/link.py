@@ -1,4 +1,4 @@
-"""``/link/token/create`` and ``/emulator/link/complete``, which stands in for the Link UI.
+"""``/link/token/create``, ``/link/token/get``, and ``/emulator/link/complete`` (the Link UI).
 
 A link token may name a ``/user/create`` user by ``user_token`` or ``user_id`` (unknown
 ones: INVALID_USER_TOKEN / INVALID_USER_ID); one with ``income_verification`` in
@@ -38,7 +38,7 @@ from ..validation import (
 )
 from ._common import get_products, get_webhook
 
-__all__ = ["ROUTES", "link_complete", "link_token_create"]
+__all__ = ["ROUTES", "link_complete", "link_token_create", "link_token_get"]
 
 #: ``income_verification.income_source_types`` values.
 INCOME_SOURCE_TYPES = frozenset({"bank", "payroll"})
@@ -146,6 +146,69 @@ def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, A
     return {"link_token": token.link_token, "expiration": format_datetime(token.expires_at)}
 
 
+def _session(state: EmulatorState, public_token: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    """A finished Link session as ``/link/token/get`` reports it."""
+    now = format_datetime(state.now())
+    accounts = metadata["accounts"]
+    return {
+        "link_session_id": metadata["link_session_id"],
+        "started_at": now,
+        "finished_at": now,
+        "on_success": {"public_token": public_token, "metadata": metadata},
+        "results": {
+            "item_add_results": [
+                {
+                    "public_token": public_token,
+                    "accounts": accounts,
+                    "institution": metadata["institution"],
+                }
+            ],
+            "cra_item_add_results": [],
+            "cra_update_results": [],
+            "bank_income_results": [],
+            "payroll_income_results": [],
+            "document_income_results": {
+                "num_paystubs_uploaded": 0,
+                "num_w2s_uploaded": 0,
+                "num_bank_statements_uploaded": 0,
+                "num_1099s_uploaded": 0,
+                "num_i20s_uploaded": 0,
+            },
+        },
+    }
+
+
+def _finish(
+    state: EmulatorState, token: LinkToken, public_token: str, item: Item
+) -> dict[str, Any]:
+    """What onSuccess receives; the session is remembered for ``/link/token/get``."""
+    metadata = _metadata(item)
+    with state.lock:
+        token.sessions.append(_session(state, public_token, metadata))
+    return {"public_token": public_token, "metadata": metadata}
+
+
+def link_token_get(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """``/link/token/get``: a link token's settings and its finished Link sessions."""
+    link_token = get_str(body, "link_token", required=True)
+    assert link_token is not None
+    token = state.find_link_token(link_token)
+    return {
+        "link_token": token.link_token,
+        "created_at": format_datetime(token.created_at),
+        "expiration": format_datetime(token.expires_at),
+        "metadata": {
+            "initial_products": token.products,
+            "webhook": token.webhook,
+            "country_codes": token.country_codes,
+            "language": token.language,
+            "redirect_uri": token.redirect_uri,
+            "client_name": token.client_name,
+        },
+        "link_sessions": list(token.sessions),
+    }
+
+
 def _metadata(item: Item) -> dict[str, Any]:
     """Link's onSuccess metadata for an Item."""
     return {
@@ -175,7 +238,7 @@ def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
             raise PlaidAPIError("INVALID_UPDATED_USERNAME")
         state.clear_item_error(item.item_id)
         public = state.create_public_token(item.item_id, update_mode=True)
-        return {"public_token": public.public_token, "metadata": _metadata(item)}
+        return _finish(state, token, public.public_token, item)
 
     if is_income_link(token.products):
         item = link_payroll_item(
@@ -189,7 +252,7 @@ def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
             income_source_types=token.income_source_types,
         )
         public = state.create_public_token(item.item_id)
-        return {"public_token": public.public_token, "metadata": _metadata(item)}
+        return _finish(state, token, public.public_token, item)
 
     institution_id = get_str(body, "institution_id") or DEFAULT_INSTITUTION_ID
     institution = resolve_institution(institution_id)
@@ -214,10 +277,11 @@ def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
         days_requested=token.days_requested,
     )
     public = state.create_public_token(item.item_id)
-    return {"public_token": public.public_token, "metadata": _metadata(item)}
+    return _finish(state, token, public.public_token, item)
 
 
 ROUTES = (
     Route("/link/token/create", link_token_create),
+    Route("/link/token/get", link_token_get),
     Route("/emulator/link/complete", link_complete, authenticated=False),
 )
