@@ -323,6 +323,26 @@ def test_actions_without_a_body_still_take_none_or_an_object(api, body_url, name
     assert api.post(body_url(name), data=raw, content_type="application/json").status_code == 202
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Brackets inside strings are not nesting, escaped quotes do not end a string.
+        b'{"x": "' + b"[" * 100 + b"{" * 100 + b'"}',
+        b'{"x": "\\"' + b"[" * 100 + b'", "y": ["]]]]"]}',
+        # An escaped backslash, then the letters "ud800": not a surrogate.
+        b'{"x": "\\\\ud800"}',
+        # A surrogate pair (an emoji), escaped as JSON.stringify's ASCII mode writes it.
+        b'{"x": "\\ud83d\\ude00", "\\ud83d\\ude01": 1}',
+        b'{"x": [1.5, -0.0, 1e308, 12345678901234567890]}',
+    ],
+)
+def test_bodies_that_only_look_bad_are_parsed(api, emulator, raw):
+    response = api.post(
+        reverse("django_plaid:link-token"), data=raw, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+
+
 def test_a_body_at_the_depth_limit_is_parsed(api, emulator):
     from django_plaid.api.validation import MAX_JSON_DEPTH
 
