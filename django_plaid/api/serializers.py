@@ -117,7 +117,7 @@ class LinkMetadataSerializer(_CamelCaseSerializer):
     }
 
     institution = _InstitutionSerializer(required=False, allow_null=True)
-    accounts = _LinkAccountSerializer(many=True, required=False)
+    accounts = _LinkAccountSerializer(many=True, required=False, allow_null=True)
     link_session_id = _optional(IdField, max_length(Item, "link_session_id"))
     session_group_id = _optional(IdField, _UNSTORED_MAX_LENGTH)
     transfer_status = _optional(IdField, _UNSTORED_MAX_LENGTH)

@@ -200,7 +200,9 @@ def test_mobile_camel_case_metadata_is_accepted(api, token):
     assert Item.objects.get().link_session_id == metadata["linkSessionId"]
 
 
-@pytest.mark.parametrize("metadata", [None, {}, {"institution": None}, {"accounts": []}])
+@pytest.mark.parametrize(
+    "metadata", [None, {}, {"institution": None}, {"accounts": []}, {"accounts": None}]
+)
 def test_empty_metadata_is_accepted(api, token, metadata):
     response = api.post(URL, {"public_token": token, "metadata": metadata}, format="json")
     assert response.status_code == 201, response.content

@@ -206,7 +206,7 @@ def test_a_bad_boolean_is_a_400(api, emulator, value):
 
 
 @pytest.mark.parametrize("name", ["transaction-list", "investment-transaction-list"])
-@pytest.mark.parametrize("query", ["page_size=%00", "cursor=%00", "page_size=x" + "9" * 5000])
+@pytest.mark.parametrize("query", ["page_size=%00", "cursor=%00", "page_size=" + "9" * 5000])
 def test_bad_paging_is_a_400_on_every_paged_list(api, emulator, name, query):
     response = api.get(f"{reverse(f'django_plaid:{name}')}?{query}")
     assert response.status_code == 400
