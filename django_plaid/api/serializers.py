@@ -11,17 +11,18 @@ from rest_framework import serializers
 
 from ..conf import plaid_settings
 from ..models import Account, Item, Transaction
+from .validation import DatedFilters, IdField, StrictCharField, TextField, item_id_field, max_length
 
 
 class LinkTokenRequestSerializer(serializers.Serializer):
     """Body of ``POST link-token/``: empty for a new Item, ``item_id`` for update mode."""
 
-    item_id = serializers.CharField(required=False, max_length=100)
+    item_id = item_id_field(required=False)
     platform = serializers.ChoiceField(
         choices=["web", "ios", "android"], required=False, default="web"
     )
     products = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, allow_empty=False
+        child=IdField(max_length=64), required=False, allow_empty=False
     )
 
     def validate_products(self, value: list[str]) -> list[str]:
@@ -53,35 +54,90 @@ class LinkTokenSerializer(serializers.Serializer):
     expiration = serializers.CharField()
 
 
+#: Plaid's public tokens are ``public-<environment>-<uuid>``: about 50 characters.
+PUBLIC_TOKEN_MAX_LENGTH = 200
+
+#: Metadata strings that are not stored are bounded all the same.
+_UNSTORED_MAX_LENGTH = 255
+
+
+def _optional(field: type[StrictCharField], max_length: int) -> StrictCharField:
+    return field(max_length=max_length, required=False, allow_null=True, allow_blank=True)
+
+
+class _CamelCaseSerializer(serializers.Serializer):
+    """Reads each field under its snake_case name, or else under the camelCase one."""
+
+    #: snake_case name -> the mobile SDKs' camelCase name.
+    camel_case: dict[str, str] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for snake, camel in self.camel_case.items():
+                if snake not in data and camel in data:
+                    data[snake] = data[camel]
+        return super().to_internal_value(data)
+
+
 class _InstitutionSerializer(serializers.Serializer):
-    institution_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    name = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    """Link's ``institution``: ``{name, institution_id}`` (web), ``{name, id}`` (mobile)."""
+
+    institution_id = _optional(IdField, max_length(Item, "institution_id"))
+    id = _optional(IdField, max_length(Item, "institution_id"))
+    name = _optional(TextField, max_length(Item, "institution_name"))
+
+
+class _LinkAccountSerializer(_CamelCaseSerializer):
+    """One of Link's ``accounts`` (plaid-python's ``LinkSessionSuccessMetadataAccount``)."""
+
+    camel_case = {"verification_status": "verificationStatus", "class_type": "classType"}
+
+    id = _optional(IdField, max_length(Account, "account_id"))
+    name = _optional(TextField, max_length(Account, "name"))
+    mask = _optional(TextField, max_length(Account, "mask"))
+    type = _optional(TextField, max_length(Account, "type"))
+    subtype = _optional(TextField, max_length(Account, "subtype"))
+    verification_status = _optional(TextField, _UNSTORED_MAX_LENGTH)
+    class_type = _optional(TextField, _UNSTORED_MAX_LENGTH)
+
+
+class LinkMetadataSerializer(_CamelCaseSerializer):
+    """Link's ``onSuccess`` metadata (plaid-python's ``LinkSessionSuccessMetadata``).
+
+    Every key dj-plaid knows is checked (types, lengths the model can store, no NUL or
+    control characters), in either spelling; other keys are allowed, since Link adds
+    some over time, and dropped.
+    """
+
+    camel_case = {
+        "link_session_id": "linkSessionId",
+        "session_group_id": "sessionGroupId",
+        "transfer_status": "transferStatus",
+    }
+
+    institution = _InstitutionSerializer(required=False, allow_null=True)
+    accounts = _LinkAccountSerializer(many=True, required=False, allow_null=True)
+    link_session_id = _optional(IdField, max_length(Item, "link_session_id"))
+    session_group_id = _optional(IdField, _UNSTORED_MAX_LENGTH)
+    transfer_status = _optional(IdField, _UNSTORED_MAX_LENGTH)
 
 
 class ExchangeSerializer(serializers.Serializer):
     """Body of ``POST exchange/``: Link's ``onSuccess`` public token and metadata.
 
-    Accepts the web SDK's snake_case and the mobile SDKs' camelCase spellings.
+    Accepts the web SDK's snake_case and the mobile SDKs' camelCase spellings. All of it
+    is checked here, before Plaid is called: once Plaid has exchanged the public token,
+    it cannot be exchanged again.
     """
 
-    public_token = serializers.CharField(max_length=200, required=False)
-    publicToken = serializers.CharField(max_length=200, required=False)
-    metadata = serializers.DictField(required=False, default=dict)
+    public_token = IdField(max_length=PUBLIC_TOKEN_MAX_LENGTH, required=False)
+    publicToken = IdField(max_length=PUBLIC_TOKEN_MAX_LENGTH, required=False)
+    metadata = LinkMetadataSerializer(required=False, allow_null=True)
     #: The token the app opened Link with: lets the server check the public token came
     #: from this user's Link session (``PLAID["VERIFY_LINK_SESSION"]``).
-    link_token = serializers.CharField(max_length=200, required=False)
-    linkToken = serializers.CharField(max_length=200, required=False)
-
-    def validate_metadata(self, value: dict[str, Any]) -> dict[str, Any]:
-        institution = value.get("institution")
-        if institution is not None:
-            check = _InstitutionSerializer(data=institution)
-            if not isinstance(institution, dict) or not check.is_valid():
-                raise serializers.ValidationError(
-                    {"institution": "Expected an object with institution_id and name."}
-                )
-        return value
+    link_token = IdField(max_length=PUBLIC_TOKEN_MAX_LENGTH, required=False)
+    linkToken = IdField(max_length=PUBLIC_TOKEN_MAX_LENGTH, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         token = attrs.get("public_token") or attrs.get("publicToken")
@@ -89,7 +145,7 @@ class ExchangeSerializer(serializers.Serializer):
             raise serializers.ValidationError({"public_token": ["This field is required."]})
         return {
             "public_token": token,
-            "metadata": attrs.get("metadata") or {},
+            "metadata": dict(attrs.get("metadata") or {}),
             "link_token": attrs.get("link_token") or attrs.get("linkToken"),
         }
 
@@ -166,20 +222,10 @@ class ItemSerializer(serializers.ModelSerializer):
         return {field: item.error.get(field) for field in ITEM_ERROR_FIELDS}
 
 
-class TransactionFilterSerializer(serializers.Serializer):
+class TransactionFilterSerializer(DatedFilters):
     """Query parameters of ``GET transactions/``."""
 
-    account_id = serializers.CharField(required=False, max_length=100)
-    item_id = serializers.CharField(required=False, max_length=100)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
     pending = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("start_date"), attrs.get("end_date")
-        if start and end and start > end:
-            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
-        return attrs
 
 
 class TransactionSerializer(serializers.ModelSerializer):

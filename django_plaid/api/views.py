@@ -43,10 +43,15 @@ from .serializers import (
     TransactionFilterSerializer,
     TransactionSerializer,
 )
+from .validation import ItemFilters, ValidatedRequestMixin
 
 
-class PlaidErrorsMixin:
-    """Answers Plaid's errors as clean JSON with a fitting status, never a 500."""
+class PlaidErrorsMixin(ValidatedRequestMixin):
+    """Answers Plaid's errors as clean JSON with a fitting status, never a 500.
+
+    Every dj-plaid view has it, and with it the one validation layer of the API
+    (:class:`~django_plaid.api.validation.ValidatedRequestMixin`).
+    """
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, (PlaidAPIError, PlaidConfigurationError)):
@@ -55,7 +60,7 @@ class PlaidErrorsMixin:
             return duplicate_item_response(exc)
         if isinstance(exc, LinkSessionMismatchError):
             return link_session_mismatch_response(exc)
-        return super().handle_exception(exc)  # type: ignore[misc]
+        return super().handle_exception(exc)
 
 
 class PlaidAPIView(PlaidErrorsMixin, APIView):
@@ -186,6 +191,7 @@ class AccountViewSet(
     permission_classes = (permissions.IsAuthenticated,)
     lookup_field = "account_id"
     lookup_value_regex = "[^/]+"
+    filter_class = ItemFilters
 
     def get_queryset(self) -> QuerySet[Account]:
         queryset = (
@@ -193,9 +199,8 @@ class AccountViewSet(
             .select_related("item")
             .defer("item__access_token")
         )
-        item_id = self.request.query_params.get("item_id")
-        if item_id:
-            queryset = queryset.filter(item__item_id=item_id)
+        if "item_id" in self.filters:
+            queryset = queryset.filter(item__item_id=self.filters["item_id"])
         # Newest Item first, as items/ lists them.
         return queryset.order_by("-item__created_at", "-item__id", "name", "id")
 
@@ -214,6 +219,7 @@ class TransactionViewSet(
     pagination_class = DateKeysetPagination
     lookup_field = "transaction_id"
     lookup_value_regex = "[^/]+"
+    filter_class = TransactionFilterSerializer
 
     def get_queryset(self) -> QuerySet[Transaction]:
         queryset = (
@@ -221,11 +227,7 @@ class TransactionViewSet(
             .select_related("account", "item")
             .only(*_TRANSACTION_COLUMNS)
         )
-        if self.action != "list":
-            return queryset
-        params = TransactionFilterSerializer(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        filters = params.validated_data
+        filters = self.filters
         if filters.get("account_id"):
             queryset = queryset.filter(account__account_id=filters["account_id"])
         if filters.get("item_id"):

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from .. import jobs
 from ..api.errors import queue_unavailable_response
 from ..api.pagination import DateKeysetPagination
+from ..api.validation import AccountFilters, DatedFilters
 from ..api.views import PlaidErrorsMixin
 from .masking import mask, sensitive_visible
 from .models import AccountOwner, AuthNumbers, Holding, InvestmentTransaction, Liability
@@ -148,16 +149,15 @@ class _AccountScopedViewSet(PlaidErrorsMixin, mixins.ListModelMixin, viewsets.Ge
 
     permission_classes = (permissions.IsAuthenticated,)
     model: Any = None
+    filter_class: Any = AccountFilters
 
     def get_queryset(self) -> QuerySet[Any]:
         queryset = self.model.objects.for_owner(self.request.user).select_related("account__item")
         queryset = queryset.defer("account__item__access_token")
-        item_id = self.request.query_params.get("item_id")
-        if item_id:
-            queryset = queryset.filter(account__item__item_id=item_id)
-        account_id = self.request.query_params.get("account_id")
-        if account_id:
-            queryset = queryset.filter(account__account_id=account_id)
+        if "item_id" in self.filters:
+            queryset = queryset.filter(account__item__item_id=self.filters["item_id"])
+        if "account_id" in self.filters:
+            queryset = queryset.filter(account__account_id=self.filters["account_id"])
         return queryset
 
 
@@ -192,14 +192,23 @@ class HoldingViewSet(_AccountScopedViewSet):
 
 
 class InvestmentTransactionViewSet(_AccountScopedViewSet):
-    """``investments/transactions/``: newest first; keyset pages (``page_size``, ``cursor``)."""
+    """``investments/transactions/``: newest first; keyset pages (``page_size``, ``cursor``).
+
+    Filters: ``item_id``, ``account_id``, ``start_date``, ``end_date`` (inclusive).
+    """
 
     serializer_class = InvestmentTransactionSerializer
     model = InvestmentTransaction
     pagination_class = DateKeysetPagination
+    filter_class = DatedFilters
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().select_related("security")
+        queryset = super().get_queryset().select_related("security")
+        if "start_date" in self.filters:
+            queryset = queryset.filter(date__gte=self.filters["start_date"])
+        if "end_date" in self.filters:
+            queryset = queryset.filter(date__lte=self.filters["end_date"])
+        return queryset
 
 
 class LiabilityViewSet(_AccountScopedViewSet):

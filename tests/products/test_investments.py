@@ -93,3 +93,17 @@ def test_other_users_see_no_investments(other_api, link_product):
     link_product(["investments"])
     assert other_api.get("/plaid/investments/holdings/").json() == []
     assert other_api.get("/plaid/investments/transactions/").json()["results"] == []
+
+
+def test_investment_transactions_filter_by_date(api, link_product):
+    item = link_product(["investments"])
+    dates = sorted(
+        InvestmentTransaction.objects.filter(account__item=item).values_list("date", flat=True)
+    )
+    start, end = dates[len(dates) // 4], dates[len(dates) // 2]
+    url = f"/plaid/investments/transactions/?start_date={start}&end_date={end}&page_size=500"
+    rows = api.get(url).json()["results"]
+    assert rows
+    assert {r["date"] for r in rows} <= {d.isoformat() for d in dates if start <= d <= end}
+    assert len(rows) == sum(start <= d <= end for d in dates)
+    assert api.get(url.replace(str(start), "garbage")).status_code == 400
