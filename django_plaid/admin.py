@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -121,19 +123,46 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
         transaction.on_commit(lambda: [task(pk) for pk in pks])
         self.message_user(request, f"{what}: {len(pks)} Item(s) queued.", messages.SUCCESS)
 
-    @admin.action(description=_("Sync now (transactions and balances, in the background)"))
+    def _has_item_permission(self, request: HttpRequest, codename: str) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    # Each action that calls Plaid or changes state has its own permission: the view
+    # permission lets staff look, never act (Django filters actions by these methods both
+    # when listing them and when a POST names one).
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "sync_item")
+
+    def has_refresh_balances_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "refresh_balances_item")
+
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "refresh_item")
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "remove_item_at_plaid")
+
+    @admin.action(
+        description=_("Sync now (transactions and balances, in the background)"),
+        permissions=["sync"],
+    )
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from .sync import request_sync
 
         self._queue(request, queryset, request_sync, "Sync")
 
-    @admin.action(description=_("Refresh live balances (in the background)"))
+    @admin.action(
+        description=_("Refresh live balances (in the background)"),
+        permissions=["refresh_balances"],
+    )
     def refresh_balances(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from . import tasks
 
         self._queue(request, queryset, tasks.refresh_balances.delay, "Balance refresh")
 
-    @admin.action(description=_("Refresh status and accounts from Plaid (in the background)"))
+    @admin.action(
+        description=_("Refresh status and accounts from Plaid (in the background)"),
+        permissions=["refresh"],
+    )
     def refresh_from_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from . import tasks
 
@@ -163,7 +192,14 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
         description=_("Remove selected Items at Plaid (and delete their data)"),
         permissions=["remove"],
     )
-    def remove_at_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+    def remove_at_plaid(
+        self, request: HttpRequest, queryset: QuerySet[Item]
+    ) -> TemplateResponse | None:
+        # Removal cannot be undone (Plaid invalidates the access token): like Django's
+        # delete action, the first POST only shows what would go, and the confirmation
+        # page's POST (post=yes) removes.
+        if not request.POST.get("post"):
+            return self._confirm_removal(request, queryset)
         removed = 0
         for item in queryset:
             try:
@@ -183,10 +219,27 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 % removed,
                 messages.SUCCESS,
             )
+        return None
 
-    def has_remove_permission(self, request: HttpRequest) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
+    def _confirm_removal(self, request: HttpRequest, queryset: QuerySet[Item]) -> TemplateResponse:
+        # (Item, account count): the changelist's queryset already counts the accounts.
+        items = [
+            (item, getattr(item, "_account_count", 0)) for item in queryset.select_related("owner")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Remove Items at Plaid"),
+            "subtitle": None,
+            "items": items,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": "remove_at_plaid",
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/django_plaid/item/remove_at_plaid_confirmation.html", context
+        )
 
 
 @admin.register(Account)
@@ -248,7 +301,12 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def pretty_body(self, event: WebhookEvent) -> str:
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", event.body)
 
-    @admin.action(description=_("Reprocess selected webhook events"))
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        # Reprocessing replays status changes (an old ITEM ERROR sets a healthy Item to
+        # login_required), so viewing events is not enough.
+        return request.user.has_perm(f"{self.opts.app_label}.reprocess_webhookevent")
+
+    @admin.action(description=_("Reprocess selected webhook events"), permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         from .webhooks.processing import reprocess
 
