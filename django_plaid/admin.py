@@ -411,11 +411,13 @@ class SensitiveAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Shows ``sensitive_field`` masked; clear only to staff with the unmask permission."""
 
     sensitive_field = "data"
+    #: The product whose ``CLEAR_FIELDS`` say what the masked view shows in clear.
+    product = ""
     base_fields: tuple[str, ...] = ()
 
     @admin.display(description=_("data (masked)"))
     def masked(self, obj: Any) -> str:
-        return _pretty(mask(getattr(obj, self.sensitive_field)))
+        return _pretty(mask(getattr(obj, self.sensitive_field), self.product))
 
     @admin.display(description=_("data (clear)"))
     def clear(self, obj: Any) -> str:
@@ -437,6 +439,7 @@ class AuthNumbersAdmin(SensitiveAdmin):
     """Account and routing numbers (masked)."""
 
     sensitive_field = "numbers"
+    product = "auth"
     base_fields = ("account", "account_mask", "routing_mask", "verification_status", "updated_at")
     list_display = ("account", "account_mask", "routing_mask", "verification_status", "updated_at")
     list_filter = ("verification_status",)
@@ -448,6 +451,8 @@ class AuthNumbersAdmin(SensitiveAdmin):
 class AccountOwnerAdmin(SensitiveAdmin):
     """Account owners from Identity (masked)."""
 
+    product = "identity"
+
     base_fields = ("account", "position", "updated_at")
     list_display = ("__str__", "account", "position", "updated_at")
     list_select_related = ("account",)
@@ -457,6 +462,8 @@ class AccountOwnerAdmin(SensitiveAdmin):
 @admin.register(Liability)
 class LiabilityAdmin(SensitiveAdmin):
     """Credit cards, mortgages and student loans."""
+
+    product = "liabilities"
 
     base_fields = (
         "account",
@@ -486,6 +493,8 @@ class LiabilityAdmin(SensitiveAdmin):
 @admin.register(PayrollIncome)
 class PayrollIncomeAdmin(SensitiveAdmin):
     """Payroll income per payroll Item (masked)."""
+
+    product = "income"
 
     base_fields = (
         "plaid_user",
