@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
 from . import signals
 from .client import get_client
@@ -33,6 +34,7 @@ ITEM_GONE_CODES = frozenset({"ITEM_NOT_FOUND", "INVALID_ACCESS_TOKEN"})
 # -- Link ---------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def link_token_request(
     user: Any,
     *,
@@ -73,6 +75,7 @@ def link_token_request(
 USER_PRODUCTS = frozenset({"income_verification"})
 
 
+@sensitive_variables()
 def create_link_token(
     user: Any,
     *,
@@ -99,6 +102,7 @@ def create_link_token(
 # -- Exchange -------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def exchange_public_token(
     user: Any,
     public_token: str,
