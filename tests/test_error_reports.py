@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -251,3 +252,45 @@ def test_no_str_repr_or_error_text_carries_a_secret(link_product, api, user, emu
     assert len(shown) > 20
     for text in shown:
         assert_clean(text, known | {item.access_token + "x"})
+
+
+def _debug_page(user: Any, public_token: str) -> str:
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(user)
+    response = client.post("/plaid/exchange/", {"public_token": public_token}, format="json")
+    assert response.status_code == 500
+    return response.content.decode()
+
+
+@pytest.fixture
+def reporter_filter() -> Any:
+    """Call with a DEFAULT_EXCEPTION_REPORTER_FILTER path to use it (Django caches it)."""
+    from django.views.debug import get_default_exception_reporter_filter
+
+    @contextmanager
+    def use(path: str) -> Iterator[None]:
+        get_default_exception_reporter_filter.cache_clear()
+        try:
+            with override_settings(DEFAULT_EXCEPTION_REPORTER_FILTER=path):
+                yield
+        finally:
+            get_default_exception_reporter_filter.cache_clear()
+
+    return use
+
+
+def test_the_debug_page_shows_tokens_unless_the_filter_is_set(
+    user, emulator, fail_on_save, reporter_filter
+):
+    fail_on_save(Item)
+    with override_settings(DEBUG=True):
+        # Django's own filter is off with DEBUG on: this is why DEBUG must stay off.
+        with reporter_filter("django.views.debug.SafeExceptionReporterFilter"):
+            token = sandbox_public_token()
+            assert token in _debug_page(user, token)
+        with reporter_filter("django_plaid.debug.AlwaysSafeExceptionReporterFilter"):
+            token = sandbox_public_token()
+            page = _debug_page(user, token)
+    assert "exchange_public_token" in page
+    assert CLEANSED in page
+    assert_clean(page, secrets(emulator, token))
