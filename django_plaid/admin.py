@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -121,19 +123,46 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
             task(pk)  # each records its work and queues it after commit
         self.message_user(request, f"{what}: {len(pks)} Item(s) queued.", messages.SUCCESS)
 
-    @admin.action(description=_("Sync now (transactions and balances, in the background)"))
+    def _has_item_permission(self, request: HttpRequest, codename: str) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    # Each action that calls Plaid or changes state has its own permission: the view
+    # permission lets staff look, never act (Django filters actions by these methods both
+    # when listing them and when a POST names one).
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "sync_item")
+
+    def has_refresh_balances_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "refresh_balances_item")
+
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "refresh_item")
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return self._has_item_permission(request, "remove_item_at_plaid")
+
+    @admin.action(
+        description=_("Sync now (transactions and balances, in the background)"),
+        permissions=["sync"],
+    )
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from .sync import request_sync
 
         self._queue(request, queryset, request_sync, "Sync")
 
-    @admin.action(description=_("Refresh live balances (in the background)"))
+    @admin.action(
+        description=_("Refresh live balances (in the background)"),
+        permissions=["refresh_balances"],
+    )
     def refresh_balances(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from . import jobs
 
         self._queue(request, queryset, jobs.enqueue_refresh_balances, "Balance refresh")
 
-    @admin.action(description=_("Refresh status and accounts from Plaid (in the background)"))
+    @admin.action(
+        description=_("Refresh status and accounts from Plaid (in the background)"),
+        permissions=["refresh"],
+    )
     def refresh_from_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         from .services import request_refresh
 
@@ -163,7 +192,14 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
         description=_("Remove selected Items at Plaid (and delete their data)"),
         permissions=["remove"],
     )
-    def remove_at_plaid(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+    def remove_at_plaid(
+        self, request: HttpRequest, queryset: QuerySet[Item]
+    ) -> TemplateResponse | None:
+        # Removal cannot be undone (Plaid invalidates the access token): like Django's
+        # delete action, the first POST only shows what would go, and the confirmation
+        # page's POST (post=yes) removes.
+        if not request.POST.get("post"):
+            return self._confirm_removal(request, queryset)
         removed = 0
         for item in queryset:
             try:
@@ -183,10 +219,27 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 % removed,
                 messages.SUCCESS,
             )
+        return None
 
-    def has_remove_permission(self, request: HttpRequest) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
+    def _confirm_removal(self, request: HttpRequest, queryset: QuerySet[Item]) -> TemplateResponse:
+        # (Item, account count): the changelist's queryset already counts the accounts.
+        items = [
+            (item, getattr(item, "_account_count", 0)) for item in queryset.select_related("owner")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Remove Items at Plaid"),
+            "subtitle": None,
+            "items": items,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": "remove_at_plaid",
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/django_plaid/item/remove_at_plaid_confirmation.html", context
+        )
 
 
 @admin.register(Account)
@@ -248,7 +301,12 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def pretty_body(self, event: WebhookEvent) -> str:
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", event.body)
 
-    @admin.action(description=_("Reprocess selected webhook events"))
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        # Reprocessing replays status changes (an old ITEM ERROR sets a healthy Item to
+        # login_required), so viewing events is not enough.
+        return request.user.has_perm(f"{self.opts.app_label}.reprocess_webhookevent")
+
+    @admin.action(description=_("Reprocess selected webhook events"), permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         from .webhooks.processing import reprocess
 
@@ -353,11 +411,13 @@ class SensitiveAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Shows ``sensitive_field`` masked; clear only to staff with the unmask permission."""
 
     sensitive_field = "data"
+    #: The product whose ``CLEAR_FIELDS`` say what the masked view shows in clear.
+    product = ""
     base_fields: tuple[str, ...] = ()
 
     @admin.display(description=_("data (masked)"))
     def masked(self, obj: Any) -> str:
-        return _pretty(mask(getattr(obj, self.sensitive_field)))
+        return _pretty(mask(getattr(obj, self.sensitive_field), self.product))
 
     @admin.display(description=_("data (clear)"))
     def clear(self, obj: Any) -> str:
@@ -379,6 +439,7 @@ class AuthNumbersAdmin(SensitiveAdmin):
     """Account and routing numbers (masked)."""
 
     sensitive_field = "numbers"
+    product = "auth"
     base_fields = ("account", "account_mask", "routing_mask", "verification_status", "updated_at")
     list_display = ("account", "account_mask", "routing_mask", "verification_status", "updated_at")
     list_filter = ("verification_status",)
@@ -390,6 +451,8 @@ class AuthNumbersAdmin(SensitiveAdmin):
 class AccountOwnerAdmin(SensitiveAdmin):
     """Account owners from Identity (masked)."""
 
+    product = "identity"
+
     base_fields = ("account", "position", "updated_at")
     list_display = ("__str__", "account", "position", "updated_at")
     list_select_related = ("account",)
@@ -399,6 +462,8 @@ class AccountOwnerAdmin(SensitiveAdmin):
 @admin.register(Liability)
 class LiabilityAdmin(SensitiveAdmin):
     """Credit cards, mortgages and student loans."""
+
+    product = "liabilities"
 
     base_fields = (
         "account",
@@ -428,6 +493,8 @@ class LiabilityAdmin(SensitiveAdmin):
 @admin.register(PayrollIncome)
 class PayrollIncomeAdmin(SensitiveAdmin):
     """Payroll income per payroll Item (masked)."""
+
+    product = "income"
 
     base_fields = (
         "plaid_user",

@@ -27,6 +27,7 @@ from typing import Any
 
 import plaid
 import urllib3
+from django.views.decorators.debug import sensitive_variables
 from plaid import model_utils
 from plaid.api import plaid_api
 
@@ -47,8 +48,15 @@ PLAID_VERSION = "2020-09-14"
 
 
 class PlaidClient:
-    """A configured plaid-python client with timeouts and one exception tree."""
+    """A configured plaid-python client with timeouts and one exception tree.
 
+    Every method that holds the keys or a request's fields is marked with
+    ``sensitive_variables``: Django's error reports (500 e-mails) then show none of the
+    locals of these frames, nor of the plaid-python and urllib3 frames below them
+    (headers with the secret, bodies with access tokens).
+    """
+
+    @sensitive_variables("client_id", "secret", "configuration")
     def __init__(
         self,
         *,
@@ -74,11 +82,13 @@ class PlaidClient:
 
     # -- public paths -------------------------------------------------------------
 
+    @sensitive_variables()
     def call(self, operation: str, **fields: Any) -> dict[str, Any]:
         """Call ``operation`` (e.g. ``"accounts_get"``) and return Plaid's typed-checked answer."""
         response = self._send(operation, fields, raw=False)
         return plaid.ApiClient.sanitize_for_serialization(response)
 
+    @sensitive_variables()
     def call_raw(self, operation: str, **fields: Any) -> dict[str, Any]:
         """Call ``operation`` and parse the raw answer bytes with ``json.loads`` (fast path)."""
         response = self._send(operation, fields, raw=True)
@@ -105,6 +115,7 @@ class PlaidClient:
             raise PlaidConfigurationError(f"plaid-python has no operation {operation!r}")
         return endpoint
 
+    @sensitive_variables()
     def _build_request(self, operation: str, fields: dict[str, Any]) -> tuple[str, Any]:
         endpoint = self._endpoint(operation)
         (param,) = endpoint.params_map["required"]
@@ -128,6 +139,7 @@ class PlaidClient:
             ) from None
         return param, model
 
+    @sensitive_variables()
     def _send(self, operation: str, fields: dict[str, Any], *, raw: bool) -> Any:
         param, request = self._build_request(operation, fields)
         method = getattr(self._api, operation)
@@ -211,6 +223,7 @@ _clients: dict[tuple[Any, ...], PlaidClient] = {}
 _clients_lock = threading.Lock()
 
 
+@sensitive_variables("client_id", "secret", "key")
 def get_client() -> PlaidClient:
     """The client for the current ``PLAID`` setting (built once per configuration)."""
     client_id = plaid_settings.CLIENT_ID

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 
 from .exceptions import PlaidConfigurationError
 
@@ -37,6 +38,7 @@ def get_crypter() -> MultiFernet:
         return _crypter
 
 
+@sensitive_variables()
 def build_crypter(configured: Any) -> MultiFernet:
     """Validate a ``FIELD_ENCRYPTION_KEY`` value and build its ``MultiFernet``."""
     if not configured:
@@ -65,9 +67,24 @@ def _reset_crypter(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_reset_crypter)
 
 
+class SensitiveSaveMixin:
+    """For models with encrypted fields: a failing ``save()`` reports none of their values.
+
+    Django's ``save()`` frames hold each field's clear value (the update's ``values``,
+    the insert's objects) until the SQL is built, and its error reports show every frame's
+    locals. Wrapping ``save()`` in ``sensitive_variables`` hides the locals of all the
+    frames below it in those reports.
+    """
+
+    @sensitive_variables()
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+
 class EncryptedTextField(models.TextField):
     """A ``TextField`` stored as Fernet ciphertext and decrypted on load."""
 
+    @sensitive_variables("value")
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         value = super().get_db_prep_save(value, connection)
         if value is None or value == "":
@@ -96,6 +113,7 @@ class EncryptedJSONField(models.TextField):
     _pyi_private_set_type: Any
     _pyi_private_get_type: Any
 
+    @sensitive_variables("value", "text")
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         if value is None:
             return None

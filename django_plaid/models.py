@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .fields import EncryptedTextField
+from .fields import EncryptedTextField, SensitiveSaveMixin
 
 # Money is a Decimal of 28 digits, 10 after the point: Plaid sends floats, sometimes
 # with up to 7 decimal places.
@@ -50,7 +50,7 @@ class ItemQuerySet(OwnedQuerySet):
     """Queries on Items."""
 
 
-class Item(models.Model):
+class Item(SensitiveSaveMixin, models.Model):
     """A login at one institution (Plaid's Item), owned by one user."""
 
     owner = models.ForeignKey(

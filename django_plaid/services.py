@@ -19,6 +19,7 @@ from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
 from . import jobs, signals
 from .client import get_client
@@ -35,6 +36,7 @@ ITEM_GONE_CODES = frozenset({"ITEM_NOT_FOUND", "INVALID_ACCESS_TOKEN"})
 # -- Link ---------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def link_token_request(
     user: Any,
     *,
@@ -75,6 +77,7 @@ def link_token_request(
 USER_PRODUCTS = frozenset({"income_verification"})
 
 
+@sensitive_variables()
 def create_link_token(
     user: Any,
     *,
@@ -148,6 +151,7 @@ def link_session_required() -> bool:
 # -- Exchange -------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def exchange_public_token(
     user: Any,
     public_token: str,

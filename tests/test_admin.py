@@ -1,13 +1,49 @@
-import pytest
+import json
 
-from django_plaid.models import Item
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from django_plaid.models import Item, ItemStatus, WebhookEvent, WebhookEventStatus
 
 pytestmark = pytest.mark.django_db
+
+ITEMS = "/admin/django_plaid/item/"
+EVENTS = "/admin/django_plaid/webhookevent/"
 
 
 @pytest.fixture
 def staff(admin_client):
     return admin_client
+
+
+@pytest.fixture
+def staff_with(django_user_model):
+    """Call with permission codenames to get a logged-in staff client that has only those."""
+
+    def make(*codenames):
+        user = django_user_model.objects.create_user(
+            f"staff{len(codenames)}", "staff@example.com", "pw", is_staff=True
+        )
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def plaid_calls(emulator):
+    """The paths of the API calls the emulator answers during the test."""
+    paths = []
+
+    def record(context):
+        paths.append(context.path)
+
+    emulator.app.hooks.append(record)
+    yield paths
+    emulator.app.hooks.remove(record)
 
 
 def test_item_changelist_shows_items_without_tokens(staff, item):
@@ -55,7 +91,7 @@ def test_account_pages(staff, item):
 def test_remove_action_removes_at_plaid(staff, item, emulator):
     response = staff.post(
         "/admin/django_plaid/item/",
-        {"action": "remove_at_plaid", "_selected_action": [item.pk]},
+        {"action": "remove_at_plaid", "_selected_action": [item.pk], "post": "yes"},
         follow=True,
     )
     assert response.status_code == 200
@@ -68,7 +104,7 @@ def test_remove_action_reports_plaid_errors(staff, item, settings):
     settings.PLAID = {**settings.PLAID, "HOST": "http://127.0.0.1:9"}
     response = staff.post(
         "/admin/django_plaid/item/",
-        {"action": "remove_at_plaid", "_selected_action": [item.pk]},
+        {"action": "remove_at_plaid", "_selected_action": [item.pk], "post": "yes"},
         follow=True,
     )
     assert "PLAID_UNREACHABLE" in response.content.decode()
@@ -110,3 +146,150 @@ def test_item_background_actions(staff, item, emulator, action, django_capture_o
     assert "1 Item(s) queued" in response.content.decode()
     if action == "sync_now":
         assert item.transactions.exists()
+
+
+# -- Removal asks for confirmation -------------------------------------------------------
+
+
+def test_remove_action_first_shows_a_confirmation_page(staff, item, plaid_calls):
+    response = staff.post(ITEMS, {"action": "remove_at_plaid", "_selected_action": [item.pk]})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Are you sure you want to remove this Item at Plaid?" in html
+    assert str(item) in html
+    assert "alice" in html
+    assert "2 accounts" in html
+    assert 'name="post" value="yes"' in html
+    assert 'name="action" value="remove_at_plaid"' in html
+    assert f'name="_selected_action" value="{item.pk}"' in html
+    assert item.access_token not in html
+    assert "access_token" not in html
+    # Nothing was removed, here or at Plaid.
+    assert Item.objects.filter(pk=item.pk).exists()
+    assert plaid_calls == []
+
+
+def test_remove_action_confirmed_removes_every_selected_item(staff, api, link, emulator):
+    pks = [
+        Item.objects.get(item_id=link(api, ins)["item_id"]).pk
+        for ins in ("ins_109508", "ins_109509")
+    ]
+    page = staff.post(ITEMS, {"action": "remove_at_plaid", "_selected_action": pks})
+    assert "remove these 2 Items at Plaid?" in page.content.decode()
+    response = staff.post(
+        ITEMS, {"action": "remove_at_plaid", "_selected_action": pks, "post": "yes"}, follow=True
+    )
+    assert "Removed 2 Items at Plaid" in response.content.decode()
+    assert not Item.objects.filter(pk__in=pks).exists()
+
+
+# -- Each action needs its own permission ------------------------------------------------
+
+
+def _item_error_event(item):
+    payload = {
+        "webhook_type": "ITEM",
+        "webhook_code": "ERROR",
+        "item_id": item.item_id,
+        "environment": "sandbox",
+        "error": {
+            "error_type": "ITEM_ERROR",
+            "error_code": "ITEM_LOGIN_REQUIRED",
+            "error_message": "the login details of this item have changed",
+        },
+    }
+    body = json.dumps(payload)
+    return WebhookEvent.objects.create(
+        webhook_type="ITEM",
+        webhook_code="ERROR",
+        item_id=item.item_id,
+        environment="sandbox",
+        body=body,
+        body_sha256="0" * 64,
+        payload=payload,
+        status=WebhookEventStatus.PROCESSED,
+        attempts=1,
+    )
+
+
+def _item_state(item):
+    item = Item.objects.filter(pk=item.pk).first()
+    if item is None:
+        return None
+    return (
+        item.status,
+        item.last_synced_at,
+        item.transactions.count(),
+        [a.balances_updated_at for a in item.accounts.order_by("pk")],
+    )
+
+
+# (url, action, the permission it needs, the Plaid path it calls)
+ACTIONS = [
+    (ITEMS, "sync_now", "sync_item", "/accounts/get"),
+    (ITEMS, "refresh_balances", "refresh_balances_item", "/accounts/balance/get"),
+    (ITEMS, "refresh_from_plaid", "refresh_item", "/item/get"),
+    (ITEMS, "remove_at_plaid", "remove_item_at_plaid", "/item/remove"),
+    (EVENTS, "reprocess", "reprocess_webhookevent", None),
+]
+
+
+@pytest.mark.parametrize(("url", "action", "perm", "path"), ACTIONS, ids=[a[1] for a in ACTIONS])
+def test_view_only_staff_cannot_run_actions(
+    staff_with, item, plaid_calls, url, action, perm, path, django_capture_on_commit_callbacks
+):
+    event = _item_error_event(item)
+    client = staff_with("view_item", "view_webhookevent")
+    page = client.get(url)
+    assert page.status_code == 200
+    assert f'value="{action}"' not in page.content.decode()
+
+    before = _item_state(item)
+    selected = event.pk if url == EVENTS else item.pk
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        # A forged POST, confirmation included, as if the action were offered.
+        response = client.post(
+            url, {"action": action, "_selected_action": [selected], "post": "yes"}, follow=True
+        )
+    assert response.status_code == 200
+    assert queued == []
+    assert plaid_calls == []
+    assert _item_state(item) == before
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (WebhookEventStatus.PROCESSED, 1)
+
+
+@pytest.mark.parametrize(("url", "action", "perm", "path"), ACTIONS, ids=[a[1] for a in ACTIONS])
+def test_actions_run_with_their_permission(
+    staff_with, item, plaid_calls, url, action, perm, path, django_capture_on_commit_callbacks
+):
+    event = _item_error_event(item)
+    client = staff_with("view_item", "view_webhookevent", perm)
+    assert f'value="{action}"' in client.get(url).content.decode()
+    # The permission opens this action only.
+    others = {a for u, a, p, _ in ACTIONS if u == url and p != perm}
+    assert not any(f'value="{other}"' in client.get(url).content.decode() for other in others)
+
+    selected = event.pk if url == EVENTS else item.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"action": action, "_selected_action": [selected], "post": "yes"}, follow=True
+        )
+    assert response.status_code == 200
+    assert "No action selected" not in response.content.decode()
+    if path is not None:
+        assert path in plaid_calls
+    if action == "remove_at_plaid":
+        assert not Item.objects.filter(pk=item.pk).exists()
+    if action == "reprocess":
+        event.refresh_from_db()
+        assert event.attempts == 2
+        assert Item.objects.get(pk=item.pk).status == ItemStatus.LOGIN_REQUIRED
+
+
+def test_delete_permission_alone_does_not_remove_at_plaid(staff_with, item, plaid_calls):
+    client = staff_with("view_item", "delete_item")
+    assert 'value="remove_at_plaid"' not in client.get(ITEMS).content.decode()
+    client.post(ITEMS, {"action": "remove_at_plaid", "_selected_action": [item.pk], "post": "yes"})
+    assert Item.objects.filter(pk=item.pk).exists()
+    assert plaid_calls == []

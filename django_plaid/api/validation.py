@@ -2,7 +2,7 @@
 
 Every dj-plaid view gets it through :class:`ValidatedRequestMixin`, before its handler runs:
 
-- **Bodies** are parsed by :class:`PlaidJSONParser` only: a JSON object, at most
+- **Bodies** are parsed by :class:`PlaidJSONParser` (or as a flat form): a JSON object, at most
   :data:`MAX_JSON_DEPTH` levels deep, with finite numbers and no lone surrogates. Every
   ``POST`` and ``DELETE`` body is parsed, even by actions that take none, so a malformed
   one answers 400 everywhere.
@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import models
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -274,7 +274,9 @@ class ValidatedRequestMixin:
     reads them from ``self.filters``.
     """
 
-    parser_classes: Sequence[type[BaseParser]] = (PlaidJSONParser,)
+    # JSON, and the flat forms DRF takes by default (its test client's default format,
+    # HTML forms): their fields cannot nest, and each is validated like JSON's.
+    parser_classes: Sequence[type[BaseParser]] = (PlaidJSONParser, FormParser, MultiPartParser)
     filter_class: type[serializers.Serializer] | None = None
     filters: dict[str, Any]
 

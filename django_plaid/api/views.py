@@ -12,6 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -99,6 +101,9 @@ def _items(user: Any) -> QuerySet[Item]:
     )
 
 
+# The public token arrives as a form field or in a JSON body: neither may reach Django's
+# error reports (the form fields are listed there, and the frames' locals hold the body).
+@method_decorator(sensitive_post_parameters("public_token", "publicToken"), name="dispatch")
 class ExchangeView(PlaidAPIView):
     """``POST exchange/``: exchange Link's public token; 201 with the Item and its Accounts."""
 
@@ -108,6 +113,7 @@ class ExchangeView(PlaidAPIView):
         # later error rolling the whole request back would orphan the Item at Plaid.
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
+    @sensitive_variables()
     def post(self, request: Request) -> Response:
         body = ExchangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -36,8 +36,8 @@ class _SensitiveMixin:
             cache["_unmasked"] = request is not None and sensitive_visible(request)
         return bool(cache["_unmasked"])
 
-    def sensitive(self, data: Any) -> Any:
-        return data if self.unmasked else mask(data)
+    def sensitive(self, data: Any, product: str) -> Any:
+        return data if self.unmasked else mask(data, product)
 
 
 class _AccountRefs(serializers.Serializer):
@@ -53,7 +53,7 @@ class AuthNumbersSerializer(_SensitiveMixin, _AccountRefs):
     updated_at = serializers.DateTimeField()
 
     def get_numbers(self, row: AuthNumbers) -> Any:
-        return self.sensitive(row.numbers)
+        return self.sensitive(row.numbers, "auth")
 
 
 class OwnerSerializer(_SensitiveMixin, _AccountRefs):
@@ -63,7 +63,7 @@ class OwnerSerializer(_SensitiveMixin, _AccountRefs):
     updated_at = serializers.DateTimeField()
 
     def get_owner(self, row: AccountOwner) -> Any:
-        return self.sensitive(row.data)
+        return self.sensitive(row.data, "identity")
 
 
 class HoldingSerializer(_AccountRefs):
@@ -127,7 +127,7 @@ class LiabilitySerializer(_SensitiveMixin, _AccountRefs):
     details = serializers.SerializerMethodField()
 
     def get_details(self, row: Liability) -> Any:
-        return self.sensitive(row.data)
+        return self.sensitive(row.data, "liabilities")
 
 
 class PayrollIncomeSerializer(_SensitiveMixin, serializers.Serializer):
@@ -141,7 +141,7 @@ class PayrollIncomeSerializer(_SensitiveMixin, serializers.Serializer):
     payroll = serializers.SerializerMethodField()
 
     def get_payroll(self, row: Any) -> Any:
-        return self.sensitive(row.data)
+        return self.sensitive(row.data, "income")
 
 
 class _AccountScopedViewSet(PlaidErrorsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

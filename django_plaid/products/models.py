@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..fields import EncryptedJSONField, EncryptedTextField
+from ..fields import EncryptedJSONField, EncryptedTextField, SensitiveSaveMixin
 from ..models import Account, OwnedQuerySet
 
 
@@ -16,7 +16,7 @@ class OwnedByAccountQuerySet(OwnedQuerySet):
     owner_path = "account__item__owner"
 
 
-class AuthNumbers(models.Model):
+class AuthNumbers(SensitiveSaveMixin, models.Model):
     """An account's numbers from ``/auth/get`` (ACH, EFT, international, BACS), encrypted.
 
     ``numbers`` holds Plaid's entries for this account by kind, e.g.
@@ -54,7 +54,7 @@ class AuthNumbers(models.Model):
         return f"<AuthNumbers account={self.account_id} ••{self.account_mask}>"
 
 
-class AccountOwner(models.Model):
+class AccountOwner(SensitiveSaveMixin, models.Model):
     """One owner of an account from ``/identity/get``: names, emails, phones, addresses.
 
     The whole owner object is encrypted (``data``); nothing of it is in clear.
@@ -201,7 +201,7 @@ class LiabilityKind(models.TextChoices):
     STUDENT = "student", _("Student loan")
 
 
-class Liability(models.Model):
+class Liability(SensitiveSaveMixin, models.Model):
     """A credit card, mortgage or student loan's terms (``/liabilities/get``).
 
     Plaid's object is kept encrypted (``data``: mortgages and loans carry account
@@ -246,7 +246,7 @@ class Liability(models.Model):
         return f"{self.get_kind_display()} of account {self.account.account_id}"
 
 
-class PlaidUser(models.Model):
+class PlaidUser(SensitiveSaveMixin, models.Model):
     """The Plaid user (``/user/create``) of a host user, for user-scoped products (Income)."""
 
     owner = models.OneToOneField(
@@ -273,7 +273,7 @@ class PlaidUser(models.Model):
         return f"<PlaidUser {self.user_id}>"
 
 
-class PayrollIncome(models.Model):
+class PayrollIncome(SensitiveSaveMixin, models.Model):
     """Payroll income of one payroll Item of a Plaid user (``/credit/payroll_income/get``).
 
     Pay stubs and W-2s are personal data: ``data`` (Plaid's PayrollItem) is encrypted.

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
 from .. import jobs, signals
 from ..client import get_client
@@ -96,6 +97,7 @@ def _mark_fetched(item: Item, product: str) -> None:
 # -- Auth ------------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def fetch_auth(item: Item) -> int:
     """``/auth/get``: store each account's numbers (encrypted); returns how many accounts."""
     data = _call(item, "auth_get")
@@ -133,6 +135,7 @@ def fetch_auth(item: Item) -> int:
 # -- Identity ----------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def fetch_identity(item: Item) -> int:
     """``/identity/get``: store each account's owners (encrypted); returns how many owners."""
     data = _call(item, "identity_get")
@@ -322,6 +325,7 @@ def _interest_rate(kind: str, entry: dict[str, Any]) -> Decimal | None:
     return _money(purchase[0].get("apr_percentage")) if purchase else None
 
 
+@sensitive_variables()
 def fetch_liabilities(item: Item) -> int:
     """``/liabilities/get``: replace the Item's liabilities; returns how many."""
     data = _call(item, "liabilities_get")
@@ -412,6 +416,7 @@ def products_to_fetch(item: Item) -> list[str]:
 # -- Income (user-scoped) ------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def ensure_plaid_user(user: Any) -> PlaidUser:
     """The Plaid user of ``user``, created at Plaid (``/user/create``) the first time."""
     existing = PlaidUser.objects.filter(owner=user).first()
@@ -429,6 +434,7 @@ def ensure_plaid_user(user: Any) -> PlaidUser:
     return plaid_user
 
 
+@sensitive_variables()
 def income_link_token_request(user: Any, *, platform: str = "web") -> dict[str, Any]:
     """The ``/link/token/create`` body for payroll income (a Plaid user, not an Item)."""
     from ..services import link_token_request
@@ -444,6 +450,7 @@ def income_link_token_request(user: Any, *, platform: str = "web") -> dict[str, 
     return body
 
 
+@sensitive_variables()
 def fetch_payroll_income(plaid_user: PlaidUser) -> int:
     """``/credit/payroll_income/get``: store each payroll Item (encrypted); returns how many."""
     fields = (

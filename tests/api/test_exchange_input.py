@@ -213,3 +213,19 @@ def test_unknown_keys_are_allowed_but_not_passed_on(api, token, plaid_calls):
     response = api.post(URL, {"public_token": token, "metadata": metadata}, format="json")
     assert response.status_code == 201, response.content
     assert plaid_calls[0] == EXCHANGE
+
+
+@pytest.mark.parametrize("encoding", ["multipart", "form"])
+def test_a_flat_form_body_is_taken_too(api, emulator, encoding):
+    from urllib.parse import urlencode
+
+    token = sandbox_public_token()
+    if encoding == "multipart":
+        response = api.post("/plaid/exchange/", {"public_token": token})  # DRF's default
+    else:
+        response = api.post(
+            "/plaid/exchange/",
+            urlencode({"public_token": token}),
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 201, response.content

@@ -1,4 +1,5 @@
-"""The products' admin pages render, and their API lists cost a fixed number of queries."""
+"""The products' admin pages: they render, view-only staff cannot delete their rows; and
+their API lists cost a fixed number of queries."""
 
 import pytest
 
@@ -46,3 +47,21 @@ def test_lists_cost_a_fixed_number_of_queries(api, everything, url, django_asser
     with django_assert_max_num_queries(3):
         response = api.get(url)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_view_only_staff_cannot_delete_product_rows(everything, model, django_user_model):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    name = model._meta.model_name
+    staff = django_user_model.objects.create_user("support", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename=f"view_{name}"))
+    client = Client()
+    client.force_login(staff)
+    url = f"/admin/django_plaid/{name}/"
+    assert 'value="delete_selected"' not in client.get(url).content.decode()
+    row = model.objects.first()
+    # A forged POST of Django's delete action, confirmation included, deletes nothing.
+    client.post(url, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"})
+    assert model.objects.filter(pk=row.pk).exists()
