@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
 from . import signals
 from .client import get_client
@@ -641,3 +642,37 @@ def stale_products(items: Any, now: datetime) -> list[tuple[int, str]]:
             if attempt is None or attempt < limit:
                 due.append((pk, product))
     return due
+
+
+# -- Access-token rotation ---------------------------------------------------------------
+
+
+@sensitive_variables("access_token", "new_access_token", "data")
+def rotate_access_token(item: Item) -> Item:
+    """Rotate ``item``'s access token at Plaid (``/item/access_token/invalidate``).
+
+    For a token that may have leaked: Plaid issues a new one and the old one stops
+    working at once. The new token is stored (encrypted) with an UPDATE of the
+    ``access_token`` column alone, so it cannot fail on, or overwrite, the Item's other
+    columns while other flows write them. Raises ``PlaidAPIError`` when Plaid refuses;
+    the stored token is then unchanged.
+    """
+    access_token = Item.objects.filter(pk=item.pk).values_list("access_token", flat=True).get()
+    if not access_token:
+        raise PlaidAPIError(
+            "INVALID_INPUT",
+            "INVALID_ACCESS_TOKEN",
+            f"Item {item.item_id} has no access token to rotate",
+        )
+    data = get_client().call("item_access_token_invalidate", access_token=access_token)
+    new_access_token = data["new_access_token"]
+    # If this UPDATE failed, the new token would be lost and the Item unreachable: it is
+    # one statement on one column, and nothing else is done before it.
+    Item.objects.filter(pk=item.pk).update(access_token=new_access_token)
+    item.access_token = new_access_token
+    logger.info(
+        "Item %s: access token rotated at Plaid (request_id=%s)",
+        item.item_id,
+        data.get("request_id"),
+    )
+    return item

@@ -547,6 +547,15 @@ class EmulatorState:
                 if public.item_id == item_id:
                     del self.public_tokens[token]
 
+    def rotate_access_token(self, access_token: str) -> Item:
+        """Give the Item behind ``access_token`` a new one; the old one is invalid at once."""
+        with self.lock:
+            item = self.item_for_access_token(access_token)
+            del self._access_tokens[item.access_token]
+            item.access_token = ids.access_token()
+            self._access_tokens[item.access_token] = item.item_id
+            return item
+
     def set_item_error(self, item_id: str, error_code: str | None) -> Item:
         """Put an Item into an error state (e.g. ITEM_LOGIN_REQUIRED); None clears it."""
         with self.lock:
