@@ -479,19 +479,35 @@ def remove_item(item: Item) -> None:
         )
 
 
+@sensitive_variables("access_token", "current")
 def remove_at_plaid(item: Item) -> None:
     """Call ``/item/remove`` for ``item`` (an Item already gone at Plaid is fine).
 
     Marks the instance so that deleting it afterwards does not try again.
     """
-    if item.access_token:
+    access_token = item.access_token
+    while access_token:
         try:
-            get_client().call("item_remove", access_token=item.access_token)
+            get_client().call("item_remove", access_token=access_token)
         except PlaidAPIError as e:
             if e.error_code not in ITEM_GONE_CODES:
                 raise
+            # The token may have been rotated since `item` was loaded: that is not "gone".
+            current = _stored_access_token(item)
+            if e.error_code == "INVALID_ACCESS_TOKEN" and current and current != access_token:
+                access_token = current
+                continue
             logger.info("Item %s was already gone at Plaid (%s)", item.item_id, e.error_code)
+        break
     item._removed_at_plaid = True  # type: ignore[attr-defined]
+
+
+def _stored_access_token(item: Item) -> str:
+    """The access token stored for ``item`` now ("" when the row is gone or revoked)."""
+    if item.pk is None:
+        return ""
+    found = Item.objects.filter(pk=item.pk).values_list("access_token", flat=True).first()
+    return found or ""
 
 
 def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:

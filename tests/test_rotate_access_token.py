@@ -243,3 +243,17 @@ def test_admin_action_reports_plaid_errors(admin_client, item, emulator):
     assert "Could not rotate the access token" in html
     assert "INVALID_ACCESS_TOKEN" in html
     assert raw_token(item) == before
+
+
+# -- Rotation racing other flows ----------------------------------------------------------
+
+
+def test_removing_with_a_token_rotated_meanwhile_still_removes_at_plaid(item, emulator):
+    """A removal that loaded the Item before a rotation must not take Plaid's
+    INVALID_ACCESS_TOKEN for "already gone": the Item would be deleted here and keep
+    billing at Plaid, its only valid token deleted with it."""
+    stale = Item.objects.get(pk=item.pk)
+    services.rotate_access_token(Item.objects.get(pk=item.pk))
+    services.remove_item(stale)
+    assert not Item.objects.filter(pk=item.pk).exists()
+    assert item.item_id not in emulator.state.items

@@ -157,7 +157,7 @@ class Item:
     """A linked bank login, with its access token and accounts."""
 
     item_id: str
-    access_token: str
+    access_token: str = field(repr=False)
     institution: Institution
     products: list[str]
     accounts: list[Account]
@@ -275,7 +275,7 @@ class User:
     """A ``/user/create`` user: the owner of income (payroll) Items."""
 
     user_id: str
-    user_token: str
+    user_token: str = field(repr=False)
     client_user_id: str
     created_at: datetime
     #: The user's payroll Items, oldest first.
@@ -322,7 +322,7 @@ class LinkToken:
 class PublicToken:
     """A single-use public token and the Item it stands for."""
 
-    public_token: str
+    public_token: str = field(repr=False)
     item_id: str
     created_at: datetime
     expires_at: datetime

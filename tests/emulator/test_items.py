@@ -455,3 +455,13 @@ def test_access_token_invalidate_errors(plaid_emulator, body, code):
     status, _, error = post(plaid_emulator, "/item/access_token/invalidate", body)
     assert status == 400
     assert error["error_code"] == code
+
+
+def test_tokens_are_not_in_the_state_reprs(plaid_emulator):
+    state = plaid_emulator.state
+    item = state.create_item()
+    public = state.create_public_token(item.item_id)
+    user = state.create_user("client-user-1")
+    assert item.access_token not in repr(item)
+    assert public.public_token not in repr(public)
+    assert user.user_token not in repr(user)
