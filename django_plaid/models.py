@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
@@ -154,6 +154,65 @@ class Item(models.Model):
 
     def __repr__(self) -> str:
         return f"<Item {self.item_id} status={self.status}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a whole-row save never writes back a token rotated since it was loaded.
+
+        Flows load an Item, call Plaid, then save it whole. If the token was rotated
+        meanwhile (``services.rotate_access_token``), writing the loaded one back would
+        replace the only valid token with a dead one: the stored token is kept instead,
+        and taken onto this instance. (An unchanged token is otherwise written, which
+        re-encrypts it under the first key.)
+        """
+        loaded = self._loaded_access_token
+        if (
+            self._state.adding
+            or args
+            or kwargs.get("update_fields") is not None
+            or loaded is None
+            or self.__dict__.get("access_token") != loaded
+        ):
+            super().save(*args, **kwargs)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or "access_token" in update_fields:
+                self._loaded_access_token = self.__dict__.get("access_token")
+            return
+        with transaction.atomic(using=self._state.db):
+            # Locked until this save commits: a rotation's UPDATE waits, then wins.
+            stored = (
+                type(self)
+                ._base_manager.db_manager(self._state.db)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("access_token", flat=True)
+                .first()
+            )
+            if stored is not None and stored != loaded:
+                kwargs["update_fields"] = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.name != "access_token" and f.attname in self.__dict__
+                ]
+                self.access_token = stored
+            super().save(**kwargs)
+        self._loaded_access_token = self.__dict__.get("access_token")
+
+    # -- The access token is written only on purpose ------------------------------------
+
+    #: The token as loaded from the database (None: not loaded, or a new Item).
+    _loaded_access_token: str | None = None
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Item:
+        item = super().from_db(db, field_names, values, **kwargs)
+        item._loaded_access_token = item.__dict__.get("access_token")
+        return item
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        fields = kwargs.get("fields", args[1] if len(args) > 1 else None)
+        if fields is None or "access_token" in fields:
+            self._loaded_access_token = self.__dict__.get("access_token")
 
     def set_error(self, error: dict[str, Any] | None) -> None:
         """Record Plaid's error object (or clear it) in the promoted columns and ``error``."""

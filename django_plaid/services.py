@@ -685,7 +685,7 @@ def rotate_access_token(item: Item) -> Item:
     # If this UPDATE failed, the new token would be lost and the Item unreachable: it is
     # one statement on one column, and nothing else is done before it.
     Item.objects.filter(pk=item.pk).update(access_token=new_access_token)
-    item.access_token = new_access_token
+    item.access_token = item._loaded_access_token = new_access_token
     logger.info(
         "Item %s: access token rotated at Plaid (request_id=%s)",
         item.item_id,

@@ -257,3 +257,76 @@ def test_removing_with_a_token_rotated_meanwhile_still_removes_at_plaid(item, em
     services.remove_item(stale)
     assert not Item.objects.filter(pk=item.pk).exists()
     assert item.item_id not in emulator.state.items
+
+
+def test_a_full_save_of_an_item_loaded_before_a_rotation_keeps_the_new_token(item, emulator):
+    """Flows that load an Item, call Plaid, then ``save()`` it whole (``refresh_item``,
+    ``refresh_accounts``) must not write back the token they loaded: it is dead at Plaid,
+    and the new one would be lost for good."""
+    stale = Item.objects.get(pk=item.pk)
+    services.rotate_access_token(Item.objects.get(pk=item.pk))
+    new = Item.objects.get(pk=item.pk).access_token
+    stale.institution_name = "Renamed"
+    stale.save()
+    fresh = Item.objects.get(pk=item.pk)
+    assert fresh.access_token == new
+    assert fresh.institution_name == "Renamed"
+
+
+def test_an_explicitly_changed_token_is_saved(item):
+    loaded = Item.objects.get(pk=item.pk)
+    loaded.access_token = "access-sandbox-set-by-hand"
+    loaded.save()
+    assert Item.objects.get(pk=item.pk).access_token == "access-sandbox-set-by-hand"
+    loaded.access_token = ""
+    loaded.save(update_fields=["access_token"])
+    assert Item.objects.get(pk=item.pk).access_token == ""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
+@pytest.mark.django_db(transaction=True)
+def test_rotations_racing_refreshes_never_lose_the_token(item, emulator):
+    """Rotations and ``refresh_item`` (which saves the Item whole) run at once, in
+    threads with their own connections: at the end the stored token is the one Plaid
+    knows, and it works."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+    done = threading.Event()
+
+    def rotate():
+        try:
+            for _ in range(15):
+                services.rotate_access_token(Item.objects.get(pk=item.pk))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            done.set()
+            connections.close_all()
+
+    def refresh():
+        try:
+            while not done.is_set():
+                try:
+                    services.refresh_item(Item.objects.get(pk=item.pk))
+                except PlaidAPIError as e:
+                    # The token it read was rotated before its call: expected, retried.
+                    assert e.error_code == "INVALID_ACCESS_TOKEN"
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=rotate)] + [
+        threading.Thread(target=refresh) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    stored = Item.objects.get(pk=item.pk).access_token
+    assert stored == emulator.state.items[item.item_id].access_token
+    get_client().call("item_get", access_token=stored)
