@@ -313,7 +313,8 @@ def test_rotations_racing_refreshes_never_lose_the_token(item, emulator):
                     services.refresh_item(Item.objects.get(pk=item.pk))
                 except PlaidAPIError as e:
                     # The token it read was rotated before its call: expected, retried.
-                    assert e.error_code == "INVALID_ACCESS_TOKEN"
+                    if e.error_code != "INVALID_ACCESS_TOKEN":
+                        errors.append(e)
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
         finally:
