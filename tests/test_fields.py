@@ -214,3 +214,35 @@ def test_ciphertext_is_written_as_is(stored):
     Item.objects.filter(pk=stored.pk).update(access_token=Ciphertext(ciphertext))
     assert raw("django_plaid_item", "access_token", stored.pk) == ciphertext
     assert Item.objects.get(pk=stored.pk).access_token == "access-sandbox-pre"
+
+
+# -- Start-up without a key ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["None", "'not-a-key'"])
+def test_a_missing_or_bad_key_is_a_system_check_not_an_import_error(tmp_path, key):
+    """``manage.py check`` starts, imports every model, and reports E006 with its hint."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "nokey_settings.py").write_text(
+        f"from tests.settings import *  # noqa: F403\nFIELD_ENCRYPTION_KEY = {key}\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--tag", "security"],
+        cwd=root,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": f"{tmp_path}:{root}",
+            "DJANGO_SETTINGS_MODULE": "nokey_settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "django_plaid.E006" in result.stderr
+    assert "HINT: Generate one with" in result.stderr
+    assert "Traceback" not in result.stderr
