@@ -115,7 +115,13 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     inlines = (AccountInline,)
-    actions = ("sync_now", "refresh_balances", "refresh_from_plaid", "remove_at_plaid")
+    actions = (
+        "sync_now",
+        "refresh_balances",
+        "refresh_from_plaid",
+        "remove_at_plaid",
+        "rotate_access_token",
+    )
 
     def _queue(self, request: HttpRequest, queryset: QuerySet[Item], task: Any, what: str) -> None:
         pks = list(queryset.values_list("pk", flat=True))
@@ -240,6 +246,43 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/django_plaid/item/remove_at_plaid_confirmation.html", context
         )
+
+    # -- Access-token rotation ------------------------------------------------------------
+
+    @admin.action(
+        description=_("Rotate access token at Plaid"),
+        permissions=["rotate_access_token"],
+    )
+    def rotate_access_token(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        """Give each selected Item a new access token at Plaid (the old one stops working)."""
+        rotated = 0
+        for item in queryset.exclude(access_token=""):
+            try:
+                services.rotate_access_token(item)
+            except PlaidAPIError as e:
+                self.message_user(
+                    request,
+                    _("Could not rotate the access token of %(item)s: %(code)s")
+                    % {"item": item, "code": e.error_code},
+                    messages.ERROR,
+                )
+            else:
+                rotated += 1
+        if rotated:
+            self.message_user(
+                request,
+                ngettext(
+                    "Rotated the access token of %d Item at Plaid.",
+                    "Rotated the access tokens of %d Items at Plaid.",
+                    rotated,
+                )
+                % rotated,
+                messages.SUCCESS,
+            )
+
+    def has_rotate_access_token_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.rotate_access_token_{opts.model_name}")
 
 
 @admin.register(Account)

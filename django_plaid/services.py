@@ -729,19 +729,35 @@ def remove_item(item: Item) -> None:
         )
 
 
+@sensitive_variables("access_token", "current")
 def remove_at_plaid(item: Item) -> None:
     """Call ``/item/remove`` for ``item`` (an Item already gone at Plaid is fine).
 
     Marks the instance so that deleting it afterwards does not try again.
     """
-    if item.access_token:
+    access_token = item.access_token
+    while access_token:
         try:
-            get_client().call("item_remove", access_token=item.access_token)
+            get_client().call("item_remove", access_token=access_token)
         except PlaidAPIError as e:
             if e.error_code not in ITEM_GONE_CODES:
                 raise
+            # The token may have been rotated since `item` was loaded: that is not "gone".
+            current = _stored_access_token(item)
+            if e.error_code == "INVALID_ACCESS_TOKEN" and current and current != access_token:
+                access_token = current
+                continue
             logger.info("Item %s was already gone at Plaid (%s)", item.item_id, e.error_code)
+        break
     item._removed_at_plaid = True  # type: ignore[attr-defined]
+
+
+def _stored_access_token(item: Item) -> str:
+    """The access token stored for ``item`` now ("" when the row is gone or revoked)."""
+    if item.pk is None:
+        return ""
+    found = Item.objects.filter(pk=item.pk).values_list("access_token", flat=True).first()
+    return found or ""
 
 
 def revoke_item(item: Item, error: dict[str, Any] | None = None) -> None:
@@ -904,3 +920,37 @@ def stale_products(items: Any, now: datetime) -> list[tuple[int, str]]:
             if attempt is None or attempt < limit:
                 due.append((pk, product))
     return due
+
+
+# -- Access-token rotation ---------------------------------------------------------------
+
+
+@sensitive_variables("access_token", "new_access_token", "data")
+def rotate_access_token(item: Item) -> Item:
+    """Rotate ``item``'s access token at Plaid (``/item/access_token/invalidate``).
+
+    For a token that may have leaked: Plaid issues a new one and the old one stops
+    working at once. The new token is stored (encrypted) with an UPDATE of the
+    ``access_token`` column alone, so it cannot fail on, or overwrite, the Item's other
+    columns while other flows write them. Raises ``PlaidAPIError`` when Plaid refuses;
+    the stored token is then unchanged.
+    """
+    access_token = Item.objects.filter(pk=item.pk).values_list("access_token", flat=True).get()
+    if not access_token:
+        raise PlaidAPIError(
+            "INVALID_INPUT",
+            "INVALID_ACCESS_TOKEN",
+            f"Item {item.item_id} has no access token to rotate",
+        )
+    data = get_client().call("item_access_token_invalidate", access_token=access_token)
+    new_access_token = data["new_access_token"]
+    # If this UPDATE failed, the new token would be lost and the Item unreachable: it is
+    # one statement on one column, and nothing else is done before it.
+    Item.objects.filter(pk=item.pk).update(access_token=new_access_token)
+    item.access_token = new_access_token
+    logger.info(
+        "Item %s: access token rotated at Plaid (request_id=%s)",
+        item.item_id,
+        data.get("request_id"),
+    )
+    return item

@@ -157,7 +157,7 @@ class Item:
     """A linked bank login, with its access token and accounts."""
 
     item_id: str
-    access_token: str
+    access_token: str = field(repr=False)
     institution: Institution
     products: list[str]
     accounts: list[Account]
@@ -275,7 +275,7 @@ class User:
     """A ``/user/create`` user: the owner of income (payroll) Items."""
 
     user_id: str
-    user_token: str
+    user_token: str = field(repr=False)
     client_user_id: str
     created_at: datetime
     #: The user's payroll Items, oldest first.
@@ -324,7 +324,7 @@ class LinkToken:
 class PublicToken:
     """A single-use public token and the Item it stands for."""
 
-    public_token: str
+    public_token: str = field(repr=False)
     item_id: str
     created_at: datetime
     expires_at: datetime
@@ -557,6 +557,15 @@ class EmulatorState:
             for token, public in list(self.public_tokens.items()):
                 if public.item_id == item_id:
                     del self.public_tokens[token]
+
+    def rotate_access_token(self, access_token: str) -> Item:
+        """Give the Item behind ``access_token`` a new one; the old one is invalid at once."""
+        with self.lock:
+            item = self.item_for_access_token(access_token)
+            del self._access_tokens[item.access_token]
+            item.access_token = ids.access_token()
+            self._access_tokens[item.access_token] = item.item_id
+            return item
 
     def set_item_error(self, item_id: str, error_code: str | None) -> Item:
         """Put an Item into an error state (e.g. ITEM_LOGIN_REQUIRED); None clears it."""

@@ -55,6 +55,8 @@ from plaid.model.investments_transactions_get_request_options import (
 )
 from plaid.model.investments_transactions_get_response import InvestmentsTransactionsGetResponse
 from plaid.model.item import Item
+from plaid.model.item_access_token_invalidate_request import ItemAccessTokenInvalidateRequest
+from plaid.model.item_access_token_invalidate_response import ItemAccessTokenInvalidateResponse
 from plaid.model.item_error_webhook import ItemErrorWebhook
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_get_response import ItemGetResponse
@@ -155,6 +157,7 @@ RESPONSE_MODELS = {
     "/sandbox/item/fire_webhook": SandboxItemFireWebhookResponse,
     "/sandbox/item/reset_login": SandboxItemResetLoginResponse,
     "/item/webhook/update": ItemWebhookUpdateResponse,
+    "/item/access_token/invalidate": ItemAccessTokenInvalidateResponse,
     "/webhook_verification_key/get": WebhookVerificationKeyGetResponse,
     "/transactions/sync": TransactionsSyncResponse,
     "/transactions/get": TransactionsGetResponse,
@@ -589,11 +592,25 @@ def test_every_response_through_the_sdk(plaid_emulator):
         exercise_products(api, plaid_emulator)
         exercise_income(api, plaid_emulator)
 
+        # Rotation (an Item in error rotates too), then every call with the old token.
+        rotated = api.item_access_token_invalidate(
+            ItemAccessTokenInvalidateRequest(access_token=broken)
+        ).new_access_token
+        expect_error(
+            lambda: api.item_access_token_invalidate(
+                ItemAccessTokenInvalidateRequest(access_token=broken)
+            )
+        )
+        broken = rotated
+
         # Removal, and every call with the removed token.
         api.item_remove(ItemRemoveRequest(access_token=broken))
         for call in (
             lambda: api.item_get(ItemGetRequest(access_token=broken)),
             lambda: api.item_remove(ItemRemoveRequest(access_token=broken)),
+            lambda: api.item_access_token_invalidate(
+                ItemAccessTokenInvalidateRequest(access_token=broken)
+            ),
         ):
             expect_error(call)
 

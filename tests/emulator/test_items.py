@@ -1,4 +1,5 @@
-"""Items: sandbox public tokens, exchange, ``/item/get``, ``/item/remove``, accounts."""
+"""Items: sandbox public tokens, exchange, ``/item/get``, ``/item/remove``, accounts,
+``/item/access_token/invalidate``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from plaid.model.accounts_balance_get_request import AccountsBalanceGetRequest
 from plaid.model.accounts_balance_get_request_options import AccountsBalanceGetRequestOptions
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.accounts_get_request_options import AccountsGetRequestOptions
+from plaid.model.item_access_token_invalidate_request import ItemAccessTokenInvalidateRequest
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
@@ -393,3 +395,73 @@ def test_balance_get(api, plaid_emulator):
     updated = response.accounts[0].balances.last_updated_datetime
     assert abs((updated - datetime.now(timezone.utc)).total_seconds()) < 5
     assert response.item.item_id
+
+
+def test_access_token_invalidate_rotates_the_token(api, plaid_emulator):
+    old, item_id = new_item(api)
+    response = api.item_access_token_invalidate(ItemAccessTokenInvalidateRequest(access_token=old))
+    new = response.new_access_token
+    assert len(response.request_id) == 15
+    assert re.fullmatch(rf"access-sandbox-{UUID}", new)
+    assert new != old
+    assert api.item_get(ItemGetRequest(access_token=new)).item.item_id == item_id
+    for call in (
+        lambda: api.accounts_get(AccountsGetRequest(access_token=old)),
+        lambda: api.item_get(ItemGetRequest(access_token=old)),
+        lambda: api.item_access_token_invalidate(
+            ItemAccessTokenInvalidateRequest(access_token=old)
+        ),
+        lambda: api.item_remove(ItemRemoveRequest(access_token=old)),
+    ):
+        status, error = error_of(call)
+        assert (status, error.error_type.value, error.error_code) == (
+            400,
+            "INVALID_INPUT",
+            "INVALID_ACCESS_TOKEN",
+        )
+    # The Item and its data are the same, under the new token.
+    assert plaid_emulator.state.item_for_access_token(new).item_id == item_id
+    newer = api.item_access_token_invalidate(
+        ItemAccessTokenInvalidateRequest(access_token=new)
+    ).new_access_token
+    assert error_of(lambda: api.item_get(ItemGetRequest(access_token=new)))[0] == 400
+    api.accounts_get(AccountsGetRequest(access_token=newer))
+
+
+def test_an_item_in_error_can_rotate_its_token(api, plaid_emulator):
+    old, item_id = new_item(api)
+    plaid_emulator.state.set_item_error(item_id, "ITEM_LOGIN_REQUIRED")
+    new = api.item_access_token_invalidate(
+        ItemAccessTokenInvalidateRequest(access_token=old)
+    ).new_access_token
+    assert api.item_get(ItemGetRequest(access_token=new)).item.error.error_code == (
+        "ITEM_LOGIN_REQUIRED"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({}, "MISSING_FIELDS"),
+        ({"access_token": "garbage"}, "INVALID_ACCESS_TOKEN"),
+        (
+            {"access_token": "access-sandbox-00000000-0000-4000-8000-000000000000"},
+            "INVALID_ACCESS_TOKEN",
+        ),
+        ({"access_token": 5}, "INVALID_FIELD"),
+    ],
+)
+def test_access_token_invalidate_errors(plaid_emulator, body, code):
+    status, _, error = post(plaid_emulator, "/item/access_token/invalidate", body)
+    assert status == 400
+    assert error["error_code"] == code
+
+
+def test_tokens_are_not_in_the_state_reprs(plaid_emulator):
+    state = plaid_emulator.state
+    item = state.create_item()
+    public = state.create_public_token(item.item_id)
+    user = state.create_user("client-user-1")
+    assert item.access_token not in repr(item)
+    assert public.public_token not in repr(public)
+    assert user.user_token not in repr(user)

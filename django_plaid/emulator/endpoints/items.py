@@ -1,4 +1,5 @@
-"""Item endpoints: public-token exchange, ``/item/get``, ``/item/remove``, webhook URL."""
+"""Item endpoints: public-token exchange, ``/item/get``, ``/item/remove``, webhook URL,
+access-token rotation."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ._common import get_webhook, item_for_token
 
 __all__ = [
     "ROUTES",
+    "item_access_token_invalidate",
     "item_get",
     "item_public_token_exchange",
     "item_remove",
@@ -55,9 +57,22 @@ def item_webhook_update(state: EmulatorState, body: dict[str, Any]) -> dict[str,
     return {"item": item.to_dict()}
 
 
+def item_access_token_invalidate(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Rotate the Item's access token: the new one is returned, the old one stops working.
+
+    As at Plaid, an Item in an error state can rotate too (the error is the Item's, not
+    the token's), and no webhook is sent.
+    """
+    access_token = get_str(body, "access_token", required=True)
+    assert access_token is not None
+    item = state.rotate_access_token(access_token)
+    return {"new_access_token": item.access_token}
+
+
 ROUTES = (
     Route("/item/public_token/exchange", item_public_token_exchange),
     Route("/item/get", item_get),
     Route("/item/remove", item_remove),
     Route("/item/webhook/update", item_webhook_update),
+    Route("/item/access_token/invalidate", item_access_token_invalidate),
 )
