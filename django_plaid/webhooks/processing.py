@@ -340,9 +340,11 @@ def _dispatch(event: WebhookEvent, item: Item | None) -> None:
     payload = event.payload
     kwargs = {"event": event, "payload": payload, "item": item}
     signals.webhook_received.send(sender=WebhookEvent, **kwargs)
-    signals.webhook_signal(event.webhook_type, event.webhook_code).send(
-        sender=WebhookEvent, **kwargs
-    )
+    # Looked up, not created: a signal exists once someone connects to it, and a new
+    # (type, code) in a payload must not add one for good.
+    per_code = signals.WEBHOOK_SIGNALS.get((event.webhook_type.upper(), event.webhook_code.upper()))
+    if per_code is not None:
+        per_code.send(sender=WebhookEvent, **kwargs)
     get_webhook_handler().handle(event, payload, item)
 
 

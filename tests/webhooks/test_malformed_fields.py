@@ -158,3 +158,14 @@ def test_a_malformed_webhook_url_leaves_the_url(emulator, item):
     process(item_webhook(item, "WEBHOOK_UPDATE_ACKNOWLEDGED", new_webhook_url={"url": "x"}))
     process(item_webhook(item, "WEBHOOK_UPDATE_ACKNOWLEDGED", new_webhook_url="h" * 3000))
     assert Item.objects.get(pk=item.pk).webhook == before
+
+
+def test_codes_nobody_listens_to_create_no_signals(emulator, item):
+    """Each new (type, code) used to add a Signal for good: memory that senders choose."""
+    from django_plaid.signals import WEBHOOK_SIGNALS
+
+    before = set(WEBHOOK_SIGNALS)
+    for n in range(50):
+        event, failure = process({"webhook_type": "NEW", "webhook_code": f"CODE_{n}"})
+        assert (event.status, failure) == ("processed", None)
+    assert set(WEBHOOK_SIGNALS) == before
