@@ -304,5 +304,7 @@ def _fetch_and_store(kid: str) -> str:
                     continue  # best effort: it must not refuse a delivery signed with `kid`
                 if refreshed is not None:
                     cache.set(_cache_key(other), _entry(refreshed), KEY_CACHE_SECONDS)
+    if kid not in listed:
+        # Listed kids stay outside the lookup budget even after their entry is evicted.
         cache.set(_index_key(), [*known_kids[-19:], kid], KEY_CACHE_SECONDS)
     return value

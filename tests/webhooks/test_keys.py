@@ -258,3 +258,19 @@ def test_an_iat_that_is_not_seconds_is_refused(deliver, ping, emulator, iat):
     assert response.status_code == 400
     assert reason(response) == "bad_iat"
     assert WebhookEvent.objects.count() == 0
+
+
+def test_an_evicted_known_key_is_fetched_outside_the_budget(
+    deliver, ping, key_fetches, emulator, fresh_budget_window
+):
+    from django.core.cache import cache
+
+    from django_plaid.webhooks.verification import _cache_key
+
+    assert deliver(ping).status_code == 200
+    for _ in range(10):
+        body, token = forged(ping)
+        deliver(body, token=token)  # the budget is spent
+    cache.delete(_cache_key(emulator.webhook_kid))  # the cache evicted the key's entry
+    assert deliver(ping).status_code == 200
+    assert key_fetches.count(emulator.webhook_kid) == 2
