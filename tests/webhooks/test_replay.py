@@ -164,3 +164,10 @@ def test_concurrent_replays_store_exactly_one_event(emulator, link, user, atomic
     while WebhookEvent.objects.filter(status="pending").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert Item.objects.get(pk=item.pk).status == "login_required"
+
+
+def test_the_jwt_hash_is_on_the_admin_page(deliver, item, emulator, admin_client):
+    deliver(sync_webhook(item))
+    event = WebhookEvent.objects.get()
+    page = admin_client.get(f"/admin/django_plaid/webhookevent/{event.pk}/change/").content
+    assert event.jwt_sha256.encode() in page
