@@ -335,6 +335,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "error",
         "traceback",
         "body_sha256",
+        "jwt_sha256",
         "pretty_body",
     )
     fields = readonly_fields

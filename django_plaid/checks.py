@@ -13,6 +13,7 @@
 | ``django_plaid.E009`` | ``CLIENT_NAME`` empty |
 | ``django_plaid.W001`` | webhook verification off outside ``DEBUG`` (security) |
 | ``django_plaid.W002`` | ``CLIENT_NAME`` longer than 30 characters |
+| ``django_plaid.W003`` | ``WEBHOOK_KEY_CACHE`` is a ``DummyCache`` (keys never cached) |
 """
 
 from __future__ import annotations
@@ -224,6 +225,8 @@ def _check_shapes() -> list[CheckMessage]:
     for key in (
         "WEBHOOK_MAX_AGE",
         "WEBHOOK_MAX_BODY_BYTES",
+        "WEBHOOK_KEY_RECHECK_SECONDS",
+        "WEBHOOK_KEY_FETCHES_PER_MINUTE",
         "SYNC_LEASE_SECONDS",
         "SYNC_STALE_AFTER",
         "BALANCE_MAX_AGE",
@@ -308,5 +311,28 @@ def check_webhook_verification(
             hint="Remove WEBHOOK_VERIFY (it defaults to True). To test webhooks offline, "
             "use the emulator: it signs deliveries the way Plaid does.",
             id="django_plaid.W001",
+        )
+    ]
+
+
+@register(Tags.security, "django_plaid")
+def check_webhook_key_cache(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """A cache that keeps nothing makes every verified delivery call Plaid for its key."""
+    alias = plaid_settings.WEBHOOK_KEY_CACHE
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
+    if (
+        not plaid_settings.WEBHOOK_VERIFY
+        or backend != "django.core.cache.backends.dummy.DummyCache"
+    ):
+        return []
+    return [
+        Warning(
+            f'PLAID["WEBHOOK_KEY_CACHE"] ({alias!r}) is a DummyCache: every webhook delivery '
+            "would fetch its key from Plaid, and key lookups could not be counted.",
+            hint="Point WEBHOOK_KEY_CACHE at a cache that stores, preferably one shared by "
+            "all processes (Redis, Memcached); for example add a CACHES entry just for it.",
+            id="django_plaid.W003",
         )
     ]

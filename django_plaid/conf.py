@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_AGE": 300,
     "WEBHOOK_MAX_BODY_BYTES": 262_144,
     "WEBHOOK_KEY_CACHE": "default",
+    "WEBHOOK_KEY_RECHECK_SECONDS": 60,
+    "WEBHOOK_KEY_FETCHES_PER_MINUTE": 5,
     "WEBHOOK_HANDLER_CLASS": "django_plaid.webhooks.handlers.WebhookHandler",
     # Sync and balances.
     "TRANSACTIONS_PAGE_SIZE": 500,

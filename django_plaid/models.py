@@ -362,7 +362,9 @@ class WebhookEvent(models.Model):
     """One verified webhook delivery from Plaid, stored before it is processed.
 
     Plaid sends no event id and may send byte-identical bodies for distinct events,
-    so every delivery gets its own row; handlers are idempotent instead.
+    so every delivery gets its own row; handlers are idempotent instead. Plaid signs
+    each delivery attempt anew, so a JWT seen twice is a replay: ``jwt_sha256`` is
+    unique and the second one is never stored.
     """
 
     webhook_type = models.CharField(_("webhook type"), max_length=64, db_index=True)
@@ -371,6 +373,18 @@ class WebhookEvent(models.Model):
     environment = models.CharField(_("environment"), max_length=20, blank=True)
     body = models.TextField(_("raw body"), help_text=_("The body exactly as received."))
     body_sha256 = models.CharField(_("body SHA-256"), max_length=64, db_index=True)
+    jwt_sha256 = models.CharField(
+        _("JWT SHA-256"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "Identifies the signed delivery (its JWT, signature normalised); unique, so a "
+            "replayed delivery is refused. Empty while WEBHOOK_VERIFY is off."
+        ),
+    )
     payload = models.JSONField(_("payload"), default=dict)
     verified = models.BooleanField(
         _("verified"), default=True, help_text=_("False only when WEBHOOK_VERIFY is off.")

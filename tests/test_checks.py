@@ -136,6 +136,8 @@ def test_every_product_plaid_python_knows_is_accepted():
         {"WEBHOOK_MAX_AGE": 0},
         {"WEBHOOK_MAX_BODY_BYTES": "1MB"},
         {"WEBHOOK_KEY_CACHE": "nope"},
+        {"WEBHOOK_KEY_RECHECK_SECONDS": 0},
+        {"WEBHOOK_KEY_FETCHES_PER_MINUTE": "5"},
         {"WEBHOOK_HANDLER_CLASS": "no.such.Handler"},
         {"TRANSACTIONS_PAGE_SIZE": 501},
         {"TRANSACTIONS_PAGE_SIZE": 0},
@@ -158,3 +160,15 @@ def test_webhook_verification_off_outside_debug(settings):
 
 def test_webhook_handler_must_be_a_webhook_handler():
     assert ids(WEBHOOK_HANDLER_CLASS="django_plaid.models.Item") == ["django_plaid.E008"]
+
+
+def test_a_webhook_key_cache_that_keeps_nothing(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "nothing": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    (message,) = messages_for("django_plaid.W003", WEBHOOK_KEY_CACHE="nothing")
+    assert "nothing" in message.msg
+    assert ids(WEBHOOK_KEY_CACHE="nothing", WEBHOOK_VERIFY=False, CLIENT_NAME="App") == [
+        "django_plaid.W001"
+    ]

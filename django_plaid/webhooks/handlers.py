@@ -9,8 +9,11 @@ retries deliveries and sends identical bodies for distinct events.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
@@ -52,8 +55,15 @@ class WebhookHandler:
     # -- ITEM ---------------------------------------------------------------------------
 
     def handle_item_error(self, payload: dict[str, Any], item: Item) -> None:
-        """The Item broke: ``ITEM_LOGIN_REQUIRED`` → ``login_required``, else ``error``."""
-        error = payload.get("error") or {"error_type": "ITEM_ERROR", "error_code": "UNKNOWN"}
+        """The Item broke: ``ITEM_LOGIN_REQUIRED`` → ``login_required``, else ``error``.
+
+        Without a usable error object (missing, or malformed), the Item is still broken:
+        its error is recorded as ``ITEM_ERROR`` / ``UNKNOWN``.
+        """
+        error = plaid_error(payload, "error") or {
+            "error_type": "ITEM_ERROR",
+            "error_code": "UNKNOWN",
+        }
         services.set_item_status(item, services.status_for_error(error), error=error)
 
     def handle_item_login_repaired(self, payload: dict[str, Any], item: Item) -> None:
@@ -62,8 +72,7 @@ class WebhookHandler:
 
     def handle_item_pending_expiration(self, payload: dict[str, Any], item: Item) -> None:
         """Consent expires soon (UK/EU): warn, unless the Item is already broken."""
-        expires = payload.get("consent_expiration_time")
-        fields = {"consent_expiration_time": parse_datetime(expires) if expires else None}
+        fields = {"consent_expiration_time": payload_datetime(payload, "consent_expiration_time")}
         status = item.status
         if status not in services.BROKEN_STATUSES:
             status = ItemStatus.PENDING_EXPIRATION
@@ -76,11 +85,13 @@ class WebhookHandler:
 
     def handle_item_user_permission_revoked(self, payload: dict[str, Any], item: Item) -> None:
         """The user revoked access: Plaid advises removing the Item and deleting its data."""
-        services.revoke_item(item, payload.get("error"))
+        services.revoke_item(item, plaid_error(payload, "error"))
 
     def handle_item_user_account_revoked(self, payload: dict[str, Any], item: Item) -> None:
         """One account was revoked at the bank: delete that account's data."""
-        services.revoke_account(item, str(payload.get("account_id") or ""))
+        account_id = payload_string(payload, "account_id", max_length=100)
+        if account_id:
+            services.revoke_account(item, account_id)
 
     def handle_item_new_accounts_available(self, payload: dict[str, Any], item: Item) -> None:
         """New accounts at the bank: the next update-mode Link token offers account selection."""
@@ -90,7 +101,10 @@ class WebhookHandler:
 
     def handle_item_webhook_update_acknowledged(self, payload: dict[str, Any], item: Item) -> None:
         """Plaid now sends this Item's webhooks to ``new_webhook_url``."""
-        item.webhook = str(payload.get("new_webhook_url") or "")
+        url = payload.get("new_webhook_url")
+        if url is not None and payload_string(payload, "new_webhook_url", max_length=2048) is None:
+            return  # malformed (logged): keep the URL known so far
+        item.webhook = url or ""
         item.save(update_fields=["webhook", "updated_at"])
 
     # -- TRANSACTIONS -------------------------------------------------------------------
@@ -150,11 +164,13 @@ class WebhookHandler:
         """Payroll income was processed for a Plaid user: fetch it."""
         from ..products.models import PlaidUser
 
-        plaid_user = PlaidUser.objects.filter(user_id=payload.get("user_id") or "").first()
+        user_id = payload_string(payload, "user_id", max_length=100)
+        plaid_user = PlaidUser.objects.filter(user_id=user_id).first() if user_id else None
         if plaid_user is None:
             logger.info("INCOME webhook for unknown Plaid user: ignored")
             return
-        if str(payload.get("verification_status") or "").endswith("PROCESSING_FAILED"):
+        status = payload_string(payload, "verification_status", max_length=100) or ""
+        if status.endswith("PROCESSING_FAILED"):
             logger.warning("Payroll income processing failed for %s", plaid_user.user_id)
             return
         jobs.enqueue_refresh_payroll_income(plaid_user.pk)
@@ -164,6 +180,60 @@ class WebhookHandler:
 
 #: Webhook types about a Plaid user (``user_id``) rather than an Item stored here.
 USER_SCOPED_TYPES = frozenset({"INCOME"})
+
+
+#: The longest ``error_type`` / ``error_code`` an Item stores (its columns' length).
+ERROR_CODE_MAX_LENGTH = 64
+#: The keys of Plaid's error object that are text (shown by the API as string or null).
+ERROR_TEXT_KEYS = ("error_message", "display_message", "request_id", "error_code_reason")
+
+
+def payload_string(payload: dict[str, Any], key: str, *, max_length: int) -> str | None:
+    """``payload[key]`` if it is a string of at most ``max_length``, else None (logged)."""
+    value = payload.get(key)
+    if isinstance(value, str) and len(value) <= max_length:
+        return value
+    if value is not None:
+        logger.warning("Webhook field %s is malformed (%s): ignored", key, type(value).__name__)
+    return None
+
+
+def payload_datetime(payload: dict[str, Any], key: str) -> datetime | None:
+    """``payload[key]`` as an aware datetime if it is an ISO 8601 time, else None (logged)."""
+    value = payload_string(payload, key, max_length=64)
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed, but not a real time (month 13)
+        parsed = None
+    if parsed is None:
+        logger.warning("Webhook field %s is not a time: ignored", key)
+        return None
+    # Plaid sends UTC ("Z"); a time without an offset is taken as UTC too.
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt_timezone.utc)
+
+
+def plaid_error(payload: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """Plaid's error object at ``payload[key]``, or None when missing or malformed (logged).
+
+    Usable means an object whose ``error_type`` and ``error_code`` are non-empty strings
+    that fit the Item's columns. Its other text keys that are not strings become null.
+    """
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(name), str) and 0 < len(value[name]) <= ERROR_CODE_MAX_LENGTH
+        for name in ("error_type", "error_code")
+    ):
+        logger.warning("Webhook field %s is not a usable Plaid error object: ignored", key)
+        return None
+    error = dict(value)
+    for name in ERROR_TEXT_KEYS:
+        if name in error and not isinstance(error[name], str):
+            error[name] = None
+    return error
 
 
 def _queue_refresh(item: Item, product: str) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import re
 import traceback
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,12 +25,51 @@ from .handlers import get_webhook_handler
 logger = logging.getLogger("django_plaid.webhooks")
 
 
+#: How deep a payload's JSON may nest. Plaid's nest 3 or 4 levels; a deeper body is an
+#: attack on every recursive walk after it (json, the database's jsonb, the admin).
+MAX_PAYLOAD_DEPTH = 32
+
+# Text PostgreSQL cannot store (NUL in text and jsonb) and UTF-8 cannot encode
+# (an unpaired surrogate, which JSON's \ud800 escapes can produce).
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class _NotFinite(ValueError):
+    """NaN, Infinity, or a number too large for a float: not JSON that a database takes."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text)
+    return value
+
+
 def parse_payload(body: bytes) -> dict[str, Any]:
-    """Parse a delivery's JSON; it must be an object with ``webhook_type``/``webhook_code``."""
+    """Parse a delivery's JSON; it must be a webhook object that the database can store.
+
+    Refused (with a reason): not JSON; NaN or Infinity; nested deeper than
+    ``MAX_PAYLOAD_DEPTH``; NUL or an unpaired surrogate in any key or string; no string
+    ``webhook_type``/``webhook_code``; those, ``item_id`` or ``environment`` of the wrong
+    type or longer than their columns; another environment's.
+    """
     try:
-        payload = json.loads(body.decode("utf-8"))
+        payload = json.loads(
+            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
+        )
+    except _NotFinite:
+        raise PlaidWebhookVerificationError(
+            "bad_number", "The JSON has NaN, Infinity or a number too large."
+        ) from None
+    except RecursionError:
+        raise PlaidWebhookVerificationError("too_deep", "The JSON is nested too deeply.") from None
     except ValueError:  # UnicodeDecodeError included: Plaid sends UTF-8 JSON
         raise PlaidWebhookVerificationError("not_json", "The body is not JSON.") from None
+    _check_storable(payload)
     if not isinstance(payload, dict) or not all(
         isinstance(payload.get(key), str) and payload[key]
         for key in ("webhook_type", "webhook_code")
@@ -41,60 +82,152 @@ def parse_payload(body: bytes) -> dict[str, Any]:
         raise PlaidWebhookVerificationError(
             "wrong_environment", "The webhook is for another Plaid environment."
         )
+    for key in ("webhook_type", "webhook_code", "item_id"):
+        value = payload.get(key)
+        limit = getattr(WebhookEvent._meta.get_field(key), "max_length", None) or 0
+        # Refused, not cut: a shortened item_id could name another Item.
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise PlaidWebhookVerificationError(
+                "bad_field", f"{key} must be a string of at most {limit} characters."
+            )
     return payload
 
 
+def _check_storable(payload: Any) -> None:
+    """Refuse JSON nested too deeply, or holding text the database cannot store."""
+    # Iterative, so the walk itself cannot run out of stack.
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+            for key in value:
+                if _UNSTORABLE_TEXT.search(key):
+                    raise _bad_string()
+        elif isinstance(value, list):
+            children = value
+        else:
+            if isinstance(value, str) and _UNSTORABLE_TEXT.search(value):
+                raise _bad_string()
+            continue
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise PlaidWebhookVerificationError("too_deep", "The JSON is nested too deeply.")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _bad_string() -> PlaidWebhookVerificationError:
+    return PlaidWebhookVerificationError(
+        "bad_string", "The JSON has a NUL character or an unpaired surrogate."
+    )
+
+
+class StoredDelivery(NamedTuple):
+    """What :func:`store_delivery` did: the event's id, and whether it was a replay."""
+
+    #: The stored event's primary key; for a replay, the first delivery's (None if gone).
+    id: int | None
+    #: True when the same signed delivery was stored before: nothing new was stored.
+    replay: bool
+
+
 def store_delivery(
-    body: bytes, payload: dict[str, Any], *, verified: bool, remote_addr: str | None
-) -> WebhookEvent:
-    """Store a delivery and make sure a drain task will process it (after the row commits)."""
+    body: bytes,
+    payload: dict[str, Any],
+    *,
+    verified: bool,
+    remote_addr: str | None,
+    jwt_sha256: str | None = None,
+) -> StoredDelivery:
+    """Store a delivery and make sure a drain task will process it (after the row commits).
+
+    ``jwt_sha256`` (see :func:`~django_plaid.webhooks.verification.delivery_fingerprint`)
+    is unique: a delivery already stored under it is a replay, and is neither stored nor
+    processed again. Concurrent replays wait for the first one's commit, then lose.
+    """
     event = WebhookEvent(
-        webhook_type=payload["webhook_type"][:64],
-        webhook_code=payload["webhook_code"][:64],
-        item_id=str(payload.get("item_id") or "")[:100],
-        environment=str(payload.get("environment") or "")[:20],
+        webhook_type=payload["webhook_type"],
+        webhook_code=payload["webhook_code"],
+        item_id=payload.get("item_id") or "",
+        environment=payload.get("environment") or "",
         body=body.decode("utf-8"),
         body_sha256=hashlib.sha256(body).hexdigest(),
+        jwt_sha256=jwt_sha256,
         payload=payload,
         verified=verified,
         remote_addr=remote_addr,
     )
     connection = connections[router.db_for_write(WebhookEvent)]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # The hot path: the row and the drain flag in one statement, one round trip
-        # and one commit (see benchmarks/webhook_intake.py for what it buys).
-        if _insert_and_flip_postgres(connection, event):
+    if connection.vendor == "postgresql":
+        # The hot path: the row (unless it is a replay) and, outside a transaction, the
+        # drain flag, in one statement: one round trip and one commit (see
+        # benchmarks/webhook_intake.py for what it buys).
+        flip = not connection.in_atomic_block
+        pk, flipped = _insert_postgres(connection, event, flip=flip)
+        if pk is None:
+            return StoredDelivery(_replayed(jwt_sha256), replay=True)
+        if flipped:
             _queue_drain()
-        return event
+        elif not flip:
+            transaction.on_commit(schedule_drain)
+        return StoredDelivery(pk, replay=False)
     # One INSERT commits on its own (under ATOMIC_REQUESTS, with the request); the
-    # drain is scheduled once that commit happened.
-    event.save(force_insert=True)
-    transaction.on_commit(schedule_drain)
-    return event
+    # drain is scheduled once that commit happened. The savepoint keeps a caller's
+    # transaction usable when the INSERT loses to the unique JWT hash.
+    try:
+        with transaction.atomic(using=connection.alias):
+            event.save(force_insert=True, using=connection.alias)
+    except IntegrityError:
+        original = _replayed(jwt_sha256) if jwt_sha256 is not None else None
+        if original is None:
+            raise
+        return StoredDelivery(original, replay=True)
+    transaction.on_commit(schedule_drain, using=connection.alias)
+    return StoredDelivery(event.pk, replay=False)
 
 
-def _insert_and_flip_postgres(connection: Any, event: WebhookEvent) -> bool:
+def _replayed(jwt_sha256: str | None) -> int | None:
+    """The id of the event first stored under ``jwt_sha256``."""
+    return WebhookEvent.objects.filter(jwt_sha256=jwt_sha256).values_list("pk", flat=True).first()
+
+
+def _insert_postgres(connection: Any, event: WebhookEvent, *, flip: bool) -> tuple[Any, bool]:
+    """INSERT the event unless its JWT hash is stored; with ``flip``, set the drain flag too.
+
+    Returns the new id (None for a replay) and whether this statement set the flag.
+    """
     now = timezone.now()
     quote = connection.ops.quote_name
     fields = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
     drain_table = quote(WebhookDrain._meta.db_table)
+    jwt_column = quote(WebhookEvent._meta.get_field("jwt_sha256").column)
     # Identifiers come from the models' metadata; every value is a parameter.
-    sql = (
-        f"WITH event AS (INSERT INTO {quote(WebhookEvent._meta.db_table)} "  # noqa: S608
+    insert = (
+        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id), "
-        f"flip AS (INSERT INTO {drain_table} (id, queued_at) VALUES (1, %s) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        # A replay waits for the first delivery's commit, then inserts nothing.
+        f"ON CONFLICT ({jwt_column}) DO NOTHING RETURNING id"
+    )
+    if not flip:
+        with connection.cursor() as cursor:
+            cursor.execute(insert, values)
+            row = cursor.fetchone()
+        return (row[0] if row else None), False
+    sql = (
+        f"WITH event AS ({insert}), "  # noqa: S608
+        # No row (a replay): no flip either, so a replay never queues a drain.
+        f"flip AS (INSERT INTO {drain_table} (id, queued_at) "
+        f"SELECT 1, %s WHERE EXISTS (SELECT 1 FROM event) "
         f"ON CONFLICT (id) DO UPDATE SET queued_at = EXCLUDED.queued_at "
         f"WHERE {drain_table}.queued_at IS NULL OR {drain_table}.queued_at < %s RETURNING 1) "
         f"SELECT (SELECT id FROM event), (SELECT count(*) FROM flip)"
     )
+    params = [*values, now, now - DRAIN_STALE_AFTER]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, now, now - DRAIN_STALE_AFTER])
-        event.pk, flipped = cursor.fetchone()
-    event._state.adding = False
-    event._state.db = connection.alias
-    return bool(flipped)
+        cursor.execute(sql, params)
+        pk, flipped = cursor.fetchone()
+    return pk, bool(flipped)
 
 
 #: A queued drain that has not started within this time is presumed lost.
@@ -210,9 +343,11 @@ def _dispatch(event: WebhookEvent, item: Item | None) -> None:
     payload = event.payload
     kwargs = {"event": event, "payload": payload, "item": item}
     signals.webhook_received.send(sender=WebhookEvent, **kwargs)
-    signals.webhook_signal(event.webhook_type, event.webhook_code).send(
-        sender=WebhookEvent, **kwargs
-    )
+    # Looked up, not created: a signal exists once someone connects to it, and a new
+    # (type, code) in a payload must not add one for good.
+    per_code = signals.WEBHOOK_SIGNALS.get((event.webhook_type.upper(), event.webhook_code.upper()))
+    if per_code is not None:
+        per_code.send(sender=WebhookEvent, **kwargs)
     get_webhook_handler().handle(event, payload, item)
 
 

@@ -2,10 +2,16 @@
 
 1. The header is a JWT whose ``alg`` must be ES256 (never ``none``, never HMAC).
 2. Its ``kid`` names a key fetched through ``/webhook_verification_key/get`` and kept in
-   Django's cache; a key whose ``expired_at`` is set is refused.
+   Django's cache; a key whose ``expired_at`` is set is refused. A cached key is asked
+   about again once it is ``WEBHOOK_KEY_RECHECK_SECONDS`` old, so a key Plaid rotated out
+   stops verifying within that time, in every process. Key ids Plaid has not confirmed
+   are looked up at most ``WEBHOOK_KEY_FETCHES_PER_MINUTE`` times a minute.
 3. The signature is checked with that key (PyJWT and cryptography, no crypto by hand).
-4. ``iat`` must be at most ``PLAID["WEBHOOK_MAX_AGE"]`` seconds old and not in the future.
+4. ``iat`` must be a number of seconds at most ``WEBHOOK_MAX_AGE`` old and not in the
+   future.
 5. ``request_body_sha256`` must equal the SHA-256 of the raw body, compared in constant time.
+
+:func:`delivery_fingerprint` then names the signed delivery, so a replay is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -21,6 +28,7 @@ from typing import Any
 
 import jwt
 from django.core.cache import caches
+from jwt.utils import base64url_decode
 
 from ..client import get_client
 from ..conf import plaid_settings
@@ -28,16 +36,20 @@ from ..exceptions import PlaidAPIError, PlaidWebhookVerificationError
 
 logger = logging.getLogger("django_plaid.webhooks")
 
-#: How long a fetched key is trusted before it is fetched again (rotation shows up as
-#: ``expired_at`` on the old key).
-KEY_CACHE_SECONDS = 3600
+#: How long a fetched key stays in the cache at all. It is re-checked with Plaid much
+#: sooner (``WEBHOOK_KEY_RECHECK_SECONDS``); this only bounds the cache's memory.
+KEY_CACHE_SECONDS = 86400
 #: How long "Plaid does not know this kid" is remembered, so a flood of forged tokens
 #: with one made-up kid costs one call to Plaid, not one per request.
 UNKNOWN_KEY_CACHE_SECONDS = 60
+#: The window that ``WEBHOOK_KEY_FETCHES_PER_MINUTE`` counts key lookups in.
+FETCH_WINDOW_SECONDS = 60
 #: Seconds of clock skew tolerated for an ``iat`` in the future.
 FUTURE_IAT_LEEWAY = 5
 #: Plaid's key ids are UUIDs; anything else is refused before any call to Plaid.
 KID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
+#: The order of the P-256 group: an ECDSA signature (r, s) also verifies as (r, n - s).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 _UNKNOWN = "unknown"
 _fetch_locks: dict[str, threading.Lock] = {}
@@ -63,21 +75,19 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
     if not isinstance(kid, str) or not KID_PATTERN.fullmatch(kid):
         raise PlaidWebhookVerificationError("bad_kid", "The JWT has no valid key id.")
 
-    cached = get_verification_key(kid)
-    if cached.expired:
+    key = get_verification_key(kid)
+    if key.expired:
         raise PlaidWebhookVerificationError("expired_key", "The JWT's key has been rotated out.")
+    if key.public_key is None:
+        raise PlaidWebhookVerificationError("bad_key", "Plaid's key for the JWT cannot be used.")
     try:
         claims = jwt.decode(
             header,
-            key=cached.public_key,
+            key=key.public_key,
             algorithms=["ES256"],
-            options={"require": ["iat"], "verify_aud": False},
-            leeway=FUTURE_IAT_LEEWAY,
+            # iat is checked below: PyJWT lets a numeric string through to a comparison.
+            options={"require": ["iat"], "verify_iat": False, "verify_aud": False},
         )
-    except jwt.ImmatureSignatureError:
-        raise PlaidWebhookVerificationError(
-            "future_iat", "The JWT is issued in the future."
-        ) from None
     except jwt.PyJWTError:
         raise PlaidWebhookVerificationError(
             "bad_signature", "The JWT signature is invalid."
@@ -85,6 +95,8 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
 
     now = time.time() if now is None else now
     iat = claims["iat"]
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not math.isfinite(iat):
+        raise PlaidWebhookVerificationError("bad_iat", "The JWT's iat is not a time in seconds.")
     if now - iat > int(plaid_settings.WEBHOOK_MAX_AGE):
         raise PlaidWebhookVerificationError("stale", "The JWT is older than WEBHOOK_MAX_AGE.")
     if iat > now + FUTURE_IAT_LEEWAY:
@@ -98,58 +110,108 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
     return claims
 
 
+def delivery_fingerprint(header: str) -> str:
+    """The SHA-256 (hex) that names one signed delivery, for a JWT that verified.
+
+    Plaid signs every delivery attempt anew (ECDSA signatures are randomised), so two
+    deliveries with the same fingerprint are one delivery sent twice. The fingerprint
+    covers the signed part as sent and the signature as numbers, with ``s`` in its low
+    form: re-encoding the signature (padding, ``(r, n - s)``) gives no new delivery.
+    """
+    signing_input, _, signature = header.encode("utf-8").rpartition(b".")
+    raw = base64url_decode(signature)
+    half = len(raw) // 2
+    r, s = raw[:half], int.from_bytes(raw[half:], "big")
+    low_s = min(s, P256_ORDER - s).to_bytes(half, "big")
+    return hashlib.sha256(signing_input + b"." + r + low_s).hexdigest()
+
+
 def _cache() -> Any:
     return caches[plaid_settings.WEBHOOK_KEY_CACHE]
 
 
+# v2: entries carry when Plaid was last asked (entries of earlier versions are ignored).
 def _cache_key(kid: str) -> str:
-    return f"django_plaid:webhook_key:{plaid_settings.ENVIRONMENT}:{kid}"
+    return f"django_plaid:webhook_key:v2:{plaid_settings.ENVIRONMENT}:{kid}"
 
 
 def _index_key() -> str:
-    return f"django_plaid:webhook_keys:{plaid_settings.ENVIRONMENT}"
+    return f"django_plaid:webhook_keys:v2:{plaid_settings.ENVIRONMENT}"
+
+
+def _budget_key(window: int) -> str:
+    return f"django_plaid:webhook_key_fetches:{plaid_settings.ENVIRONMENT}:{window}"
 
 
 class VerificationKey:
-    """A JWK from Plaid, parsed once into a public key."""
+    """A JWK from Plaid, parsed once into a public key, and when Plaid was asked for it."""
 
-    def __init__(self, jwk: dict[str, Any]) -> None:
+    def __init__(self, jwk: dict[str, Any], checked_at: float) -> None:
         self.jwk = jwk
+        self.checked_at = checked_at
         self.expired = jwk.get("expired_at") is not None
         # Building the key object costs more than a cache hit; see _parsed_keys.
-        self.public_key = jwt.PyJWK(jwk, algorithm="ES256").key
+        try:
+            self.public_key: Any = jwt.PyJWK(jwk, algorithm="ES256").key
+        except (jwt.PyJWTError, ValueError, TypeError):
+            self.public_key = None  # refused as bad_key when used; re-fetched like any key
+
+    def is_current(self, now: float) -> bool:
+        """Whether this cached answer may be used without asking Plaid again."""
+        # Rotated out is final. A current key is trusted for the recheck interval only,
+        # so a rotation reaches every process within it (a clock far off counts as old).
+        return self.expired or abs(now - self.checked_at) < float(
+            plaid_settings.WEBHOOK_KEY_RECHECK_SECONDS
+        )
 
 
-#: Parsed keys by their cached JSON text: the shared cache stays the source of truth
-#: (rotation changes the text), this only skips parsing the same text again.
+#: Parsed keys by their cached text. The shared cache stays the source of truth: the text
+#: is read from it for every delivery, and each fetch writes a new text (``checked_at``),
+#: so a parsed key is never used longer than its cache entry says.
 _parsed_keys: dict[str, VerificationKey] = {}
 
 
+def _parse(text: str) -> VerificationKey | str:
+    """The cached entry ``text`` as a key, or ``_UNKNOWN``."""
+    if text == _UNKNOWN:
+        return _UNKNOWN
+    parsed = _parsed_keys.get(text)
+    if parsed is None:
+        try:
+            entry = json.loads(text)
+            parsed = VerificationKey(dict(entry["jwk"]), float(entry["checked_at"]))
+        except (ValueError, TypeError, KeyError):
+            parsed = VerificationKey({}, 0.0)  # unreadable: stale, so fetched again
+        if len(_parsed_keys) > 100:
+            _parsed_keys.clear()
+        _parsed_keys[text] = parsed
+    return parsed
+
+
+def _usable(text: Any, now: float) -> VerificationKey | str | None:
+    """The cached entry if it may be used now, else None (Plaid must be asked)."""
+    if not isinstance(text, str):
+        return None
+    parsed = _parse(text)
+    if isinstance(parsed, VerificationKey) and not parsed.is_current(now):
+        return None
+    return parsed
+
+
 def get_verification_key(kid: str) -> VerificationKey:
-    """The key for ``kid``: from the cache, else fetched once from Plaid."""
+    """The key for ``kid``: from the cache while current, else fetched from Plaid."""
     cache = _cache()
-    cached = cache.get(_cache_key(kid))
-    if cached is None:
+    found = _usable(cache.get(_cache_key(kid)), time.time())
+    if found is None:
         # One fetch per kid at a time in this process: a burst of deliveries signed
         # with a new key waits for the first one's fetch instead of each calling Plaid.
         with _fetch_lock(kid):
-            cached = cache.get(_cache_key(kid))
-            if cached is None:
-                cached = _fetch_once_across_processes(kid)
-    if cached == _UNKNOWN:
+            found = _usable(cache.get(_cache_key(kid)), time.time())
+            if found is None:
+                found = _parse(_fetch_once_across_processes(kid))
+    if not isinstance(found, VerificationKey):
         raise PlaidWebhookVerificationError("unknown_kid", "Plaid does not know the JWT's key.")
-    parsed = _parsed_keys.get(cached)
-    if parsed is None:
-        try:
-            parsed = VerificationKey(json.loads(cached))
-        except (ValueError, jwt.PyJWTError):
-            raise PlaidWebhookVerificationError(
-                "bad_key", "Plaid's key for the JWT cannot be used."
-            ) from None
-        if len(_parsed_keys) > 100:
-            _parsed_keys.clear()
-        _parsed_keys[cached] = parsed
-    return parsed
+    return found
 
 
 def _fetch_lock(kid: str) -> threading.Lock:
@@ -172,9 +234,9 @@ def _fetch_once_across_processes(kid: str) -> str:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         time.sleep(0.05)
-        cached = cache.get(_cache_key(kid))
-        if cached is not None:
-            return str(cached)
+        text = cache.get(_cache_key(kid))
+        if _usable(text, time.time()) is not None:
+            return str(text)
     return _fetch_and_store(kid)
 
 
@@ -190,25 +252,59 @@ def _fetch(kid: str) -> dict[str, Any] | None:
         ) from None
 
 
+def _entry(jwk: dict[str, Any]) -> str:
+    return json.dumps({"jwk": jwk, "checked_at": time.time()})
+
+
+def _take_fetch_budget() -> bool:
+    """Count one lookup of an unconfirmed kid; False when this window's budget is spent."""
+    cache = _cache()
+    key = _budget_key(int(time.time() // FETCH_WINDOW_SECONDS))
+    # add + incr: atomic in Redis, Memcached and LocMemCache, so concurrent lookups
+    # (threads, or processes sharing the cache) cannot both take the last unit.
+    cache.add(key, 0, FETCH_WINDOW_SECONDS * 2)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, FETCH_WINDOW_SECONDS * 2)
+        used = 1
+    return int(used) <= int(plaid_settings.WEBHOOK_KEY_FETCHES_PER_MINUTE)
+
+
 def _fetch_and_store(kid: str) -> str:
     cache = _cache()
+    previous = cache.get(_cache_key(kid))
+    listed = list(cache.get(_index_key()) or [])
+    known_kids = [k for k in listed if k != kid]
+    # A kid Plaid confirmed before (cached, or listed) is re-checked freely: an attacker
+    # cannot make up such kids. Any other kid spends the budget, so a flood of made-up
+    # kids reaches Plaid a few times a minute, not once per request.
+    known = (isinstance(previous, str) and previous != _UNKNOWN) or kid in listed
+    if not known and not _take_fetch_budget():
+        raise PlaidWebhookVerificationError(
+            "key_fetch_limited", "Too many unknown key ids were looked up; try again later."
+        )
     jwk = _fetch(kid)
     if jwk is None:
         cache.set(_cache_key(kid), _UNKNOWN, UNKNOWN_KEY_CACHE_SECONDS)
         return _UNKNOWN
-    value = json.dumps(jwk)
+    value = _entry(jwk)
     cache.set(_cache_key(kid), value, KEY_CACHE_SECONDS)
-    # A new kid usually means a rotation: refresh the other keys still believed
-    # current, so a rotated-out key is refused from now on (Plaid's reference does this).
-    known = [k for k in (cache.get(_index_key()) or []) if k != kid]
-    for other in known:
-        current = cache.get(_cache_key(other))
-        if current and current != _UNKNOWN and json.loads(current).get("expired_at") is None:
-            try:
-                refreshed = _fetch(other)
-            except PlaidWebhookVerificationError:
-                continue  # best effort: it must not refuse a delivery signed with `kid`
-            if refreshed is not None:
-                cache.set(_cache_key(other), json.dumps(refreshed), KEY_CACHE_SECONDS)
-    cache.set(_index_key(), [*known[-20:], kid], KEY_CACHE_SECONDS)
+    if not known:
+        # A new kid usually means a rotation: refresh the other keys still believed
+        # current, so a rotated-out key is refused from now on, not only at its next
+        # recheck (Plaid's reference does this).
+        for other in known_kids:
+            current = cache.get(_cache_key(other))
+            parsed = _parse(current) if isinstance(current, str) else None
+            if isinstance(parsed, VerificationKey) and not parsed.expired:
+                try:
+                    refreshed = _fetch(other)
+                except PlaidWebhookVerificationError:
+                    continue  # best effort: it must not refuse a delivery signed with `kid`
+                if refreshed is not None:
+                    cache.set(_cache_key(other), _entry(refreshed), KEY_CACHE_SECONDS)
+    if kid not in listed:
+        # Listed kids stay outside the lookup budget even after their entry is evicted.
+        cache.set(_index_key(), [*known_kids[-19:], kid], KEY_CACHE_SECONDS)
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ..conf import plaid_settings
 from ..exceptions import PlaidWebhookVerificationError
 from .processing import parse_payload, store_delivery
-from .verification import verify_webhook
+from .verification import delivery_fingerprint, verify_webhook
 
 # Django's own channel for security events (SuspiciousOperation goes there too).
 security_logger = logging.getLogger("django.security.django_plaid.webhook")
@@ -26,23 +27,31 @@ class PlaidWebhookView(View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        remote_addr = _remote_addr(request)
+        fingerprint = None
         try:
             body = self._read_body(request)
             verified = bool(plaid_settings.WEBHOOK_VERIFY)
             if verified:
-                verify_webhook(body, request.headers.get("Plaid-Verification"))
+                header = request.headers.get("Plaid-Verification")
+                verify_webhook(body, header)
+                fingerprint = delivery_fingerprint(str(header))
             payload = parse_payload(body)
         except PlaidWebhookVerificationError as e:
-            security_logger.warning(
-                "Rejected Plaid webhook from %s: %s",
-                request.META.get("REMOTE_ADDR"),
-                e.reason,
-            )
+            security_logger.warning("Rejected Plaid webhook from %s: %s", remote_addr, e.reason)
             return JsonResponse({"error": "verification_failed", "reason": e.reason}, status=400)
-        event = store_delivery(
-            body, payload, verified=verified, remote_addr=request.META.get("REMOTE_ADDR")
+        stored = store_delivery(
+            body, payload, verified=verified, remote_addr=remote_addr, jwt_sha256=fingerprint
         )
-        return JsonResponse({"received": True, "id": event.pk})
+        if stored.replay:
+            # Plaid signs each attempt anew, so this is someone re-sending a delivery we
+            # hold. It gets the first answer again (200: a proxy repeating a request is
+            # told it landed), and nothing is stored or processed again.
+            security_logger.warning(
+                "Replayed Plaid webhook from %s: replay of event %s", remote_addr, stored.id
+            )
+            return JsonResponse({"received": True, "id": stored.id, "replay": True})
+        return JsonResponse({"received": True, "id": stored.id})
 
     def _read_body(self, request: HttpRequest) -> bytes:
         limit = int(plaid_settings.WEBHOOK_MAX_BODY_BYTES)
@@ -57,3 +66,16 @@ class PlaidWebhookView(View):
         if len(body) > limit:
             raise PlaidWebhookVerificationError("too_large", "The body is too large.")
         return body
+
+
+def _remote_addr(request: HttpRequest) -> str | None:
+    """``REMOTE_ADDR`` if it is an IP address the database can store, else None."""
+    value = request.META.get("REMOTE_ADDR")
+    # A unix-socket server may pass "" or a path, and IPv6 may carry a zone ("%eth0");
+    # neither fits an inet column, and the delivery must not fail for it.
+    if not isinstance(value, str) or "%" in value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
