@@ -6,6 +6,7 @@ import ipaddress
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -62,7 +63,12 @@ class PlaidWebhookView(View):
         # Refuse before reading, so an oversized body is never loaded into memory.
         if declared > limit:
             raise PlaidWebhookVerificationError("too_large", "The body is too large.")
-        body = request.body
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is lower: the same answer,
+            # JSON, not Django's HTML 400 page.
+            raise PlaidWebhookVerificationError("too_large", "The body is too large.") from None
         if len(body) > limit:
             raise PlaidWebhookVerificationError("too_large", "The body is too large.")
         return body

@@ -157,6 +157,14 @@ def test_an_oversized_body(deliver, payload, item, settings):
     assert_rejected(deliver(big), item, "too_large")
 
 
+def test_a_body_over_djangos_own_limit_is_json_too(deliver, payload, item, settings):
+    # DATA_UPLOAD_MAX_MEMORY_SIZE below WEBHOOK_MAX_BODY_BYTES: Django refuses to read
+    # the body, and the answer is still the endpoint's JSON, not Django's HTML page.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = pretty({**payload, "padding": "x" * 2000})
+    assert_rejected(deliver(big), item, "too_large")
+
+
 def test_a_malformed_jwt(deliver, payload, item):
     assert_rejected(deliver(payload, token="not.a.jwt"), item, "malformed_jwt")
 
