@@ -41,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_HANDLER_CLASS": "django_plaid.webhooks.handlers.WebhookHandler",
     # Sync and balances.
     "TRANSACTIONS_PAGE_SIZE": 500,
-    "SYNC_LEASE_SECONDS": 600,
+    "SYNC_LEASE_SECONDS": 60,
     "SYNC_STALE_AFTER": 21600,
     "BALANCE_MAX_AGE": 14400,
     "BALANCE_REFRESHES_PER_MINUTE": 5,

@@ -197,6 +197,10 @@ def _subclass_for(error_type: str, error_code: str, status: int | None) -> type[
     return _SUBCLASSES.get(error_type, PlaidAPIError)
 
 
+class SyncLeaseLost(PlaidError):
+    """A sync run's Item lease was taken over by another run: it stops, saving nothing."""
+
+
 class DuplicateItemError(PlaidError):
     """The user already has an Item for this institution with the same accounts."""
 

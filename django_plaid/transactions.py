@@ -5,12 +5,16 @@ One sync of an Item, in two phases:
 1. **Fetch.** Page through ``/transactions/sync`` from the saved cursor with the
    client's raw-bytes path (plaid-python's typed models cost ~2.6 ms per transaction),
    500 per page, spilling each page to a temporary file so memory stays flat however
-   long the history. The lease is renewed after every page. If Plaid answers
+   long the history. The lease is renewed after every page (and by the caller's
+   heartbeat meanwhile); a lost lease stops the sync at once. If Plaid answers
    ``TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION``, everything fetched is thrown away
    and the loop restarts from the saved cursor, as Plaid prescribes.
 2. **Apply.** In one database transaction: every page in order (bulk upsert of
    ``added`` and ``modified``, one DELETE for ``removed``) and the new cursor, so the
-   cursor is never saved without the data it covers, and nothing partial is kept.
+   cursor is never saved without the data it covers, and nothing partial is kept. The
+   lease is renewed once more inside that transaction, just before the cursor: a run
+   that lost it rolls everything back instead of saving a cursor over the new holder's
+   work.
 
 An invalid cursor (Plaid: "cursor not associated with access_token") leads to a full
 resync from the start that replaces the Item's transactions, without duplicates.
@@ -21,7 +25,7 @@ from __future__ import annotations
 import logging
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,7 +36,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .client import PlaidClient, get_client
 from .conf import plaid_settings
-from .exceptions import PlaidAPIError, PlaidTransactionsError
+from .exceptions import PlaidAPIError, PlaidTransactionsError, SyncLeaseLost
 from .models import Account, Item, Transaction
 from .services import lock_item_accounts
 
@@ -79,16 +83,28 @@ class SyncResult:
     full_resync: bool = False
 
 
+#: The lease callback: returns False when the lease is lost (anything else: still held).
+Renew = Callable[[], object]
+
+
+def _keep_lease(item: Item, renew: Renew | None) -> None:
+    if renew is not None and renew() is False:
+        raise SyncLeaseLost(f"Item {item.item_id}: sync lease lost to another run")
+
+
 class _Restart(Exception):
     """Plaid's data changed during pagination: start over from the saved cursor."""
 
 
 def sync_transactions(
-    item: Item, *, renew: Any = None, client: PlaidClient | None = None
+    item: Item, *, renew: Renew | None = None, client: PlaidClient | None = None
 ) -> SyncResult:
     """Bring the Item's transactions up to date with Plaid (see the module docstring).
 
-    ``renew`` is called after every page (the caller renews its lease there).
+    ``renew`` is called after every page and inside the final transaction just before
+    the cursor is saved (the caller renews its lease there). When it returns False, the
+    lease is lost: nothing is saved and :class:`~django_plaid.exceptions.SyncLeaseLost`
+    is raised.
     """
     client = client or get_client()
     result = SyncResult()
@@ -111,7 +127,7 @@ def sync_transactions(
                 continue
             result.pages = pages
             spill.seek(0)
-            _apply(item, spill, cursor, status, result, replace=full_resync)
+            _apply(item, spill, cursor, status, result, replace=full_resync, renew=renew)
             return result
     raise PlaidTransactionsError(
         "TRANSACTIONS_ERROR",
@@ -125,7 +141,7 @@ def _is_cursor_error(error: PlaidAPIError) -> bool:
 
 
 def _fetch(
-    client: PlaidClient, item: Item, cursor: str, spill: IO[bytes], renew: Any
+    client: PlaidClient, item: Item, cursor: str, spill: IO[bytes], renew: Renew | None
 ) -> tuple[str, str, int]:
     """Page through /transactions/sync from ``cursor`` into ``spill``; returns the new cursor."""
     page_size = int(plaid_settings.TRANSACTIONS_PAGE_SIZE)
@@ -148,8 +164,7 @@ def _fetch(
             spill,
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        if renew is not None:
-            renew()
+        _keep_lease(item, renew)
         cursor = page.get("next_cursor") or cursor
         if not page.get("has_more"):
             return cursor, str(page.get("transactions_update_status") or ""), pages
@@ -165,7 +180,14 @@ def _pages(spill: IO[bytes]) -> Iterator[tuple[list[Any], list[Any], list[Any]]]
 
 
 def _apply(
-    item: Item, spill: IO[bytes], cursor: str, status: str, result: SyncResult, *, replace: bool
+    item: Item,
+    spill: IO[bytes],
+    cursor: str,
+    status: str,
+    result: SyncResult,
+    *,
+    replace: bool,
+    renew: Renew | None = None,
 ) -> None:
     accounts = dict(Account.objects.filter(item=item).values_list("account_id", "pk"))
     connection = connections[router.db_for_write(Transaction)]
@@ -193,6 +215,10 @@ def _apply(
             result.added += len(added)
             result.modified += len(modified)
             result.removed += len(removed)
+        # The fence: the renewal locks the Item row until commit, so no other run can
+        # take the lease between this check and the cursor; a lost lease rolls back.
+        # Last, not first: the Item row stays free for other flows during the upserts.
+        _keep_lease(item, renew)
         # Saved with the data it covers: never a cursor without its rows.
         Item.objects.filter(pk=item.pk).update(
             transactions_cursor=cursor, transactions_update_status=status

@@ -201,3 +201,51 @@ def test_a_worker_killed_mid_sync_heals(worker, plaid_emulator_settings, user):
     assert wait_for(lambda: synced_exactly(item, emulator), 90)
     item.refresh_from_db()
     assert item.sync_completed == item.sync_requested
+
+
+def test_a_killed_workers_item_is_free_within_one_lease(worker, plaid_emulator_settings, user):
+    """A worker held in one Plaid request for longer than its lease keeps the Item (the
+    heartbeat); once killed, its Item is free again within one lease and then heals."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_plaid.sync import acquire_lease, release_lease, request_sync
+    from django_plaid.tasks import maintenance
+    from tests.concurrency import gate
+
+    lease = 6  # the default's shape (60 s), scaled down: a beat every 2 s
+    emulator = plaid_emulator_settings
+    item = services.exchange_public_token(user, sandbox_public_token())
+    emulator.generate_transactions(item.item_id, 1000)
+    with gate(emulator, "/transactions/sync") as held:
+        # A request timeout above the hold: the held request must not fail on its own.
+        first = worker(SYNC_LEASE_SECONDS=lease, TRANSACTIONS_PAGE_SIZE=100, REQUEST_TIMEOUT=30)
+        request_sync(item.pk)
+        held.wait()
+        taken = Item.objects.get(pk=item.pk)
+        assert taken.sync_lock_owner
+        # Held past the lease the run took: only the heartbeat keeps the Item its own.
+        past = taken.sync_lock_until + timedelta(seconds=1)
+        assert wait_for(lambda: timezone.now() > past, lease * 2)
+        now = Item.objects.get(pk=item.pk)
+        assert now.sync_lock_owner == taken.sync_lock_owner
+        assert now.sync_lock_until > taken.sync_lock_until
+        assert not acquire_lease(item.pk, "probe")
+        first.kill()
+        killed = time.monotonic()
+        renewed_until = Item.objects.get(pk=item.pk).sync_lock_until
+    assert not Transaction.objects.filter(item=item).exists()  # nothing partial was kept
+
+    # The dead worker's lease runs out one lease after its last renewal at the latest.
+    assert renewed_until <= timezone.now() + timedelta(seconds=lease)
+    assert wait_for(lambda: acquire_lease(item.pk, "probe"), lease * 3)
+    freed_after = time.monotonic() - killed
+    release_lease(item.pk, "probe")
+    assert freed_after <= lease + 1, f"Item blocked {freed_after:.1f} s after the kill"
+
+    worker(SYNC_LEASE_SECONDS=lease, TRANSACTIONS_PAGE_SIZE=100)
+    maintenance.delay()  # what beat does every few minutes
+    assert wait_for(lambda: synced_exactly(item, emulator), 90)
+    item.refresh_from_db()
+    assert item.sync_completed == item.sync_requested
