@@ -23,10 +23,10 @@ logger = logging.getLogger("django_plaid.jobs")
 
 def _queue_errors() -> tuple[type[BaseException], ...]:
     # Celery wraps the broker's connection errors in kombu's OperationalError; a socket
-    # error can still surface raw from some transports.
+    # error (ConnectionError is one) can still surface raw from some transports.
     from kombu.exceptions import OperationalError
 
-    return (OperationalError, ConnectionError, OSError)
+    return (OperationalError, OSError)
 
 
 def send_now(task: Any, *args: Any, countdown: float | None = None) -> bool:
@@ -112,8 +112,3 @@ def enqueue_refresh_payroll_income(plaid_user_pk: int) -> None:
 def send_drain_webhooks() -> bool:
     """Send the webhook drain task now; False when the broker cannot be reached."""
     return send_now(tasks.drain_webhooks)
-
-
-def enqueue_process_webhook(event_pk: int, *, countdown: float) -> None:
-    """Queue a retry of one stored delivery (it stays ``failed`` if this is lost)."""
-    send_now(tasks.process_webhook, event_pk, countdown=countdown)

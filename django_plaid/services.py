@@ -922,6 +922,15 @@ def stale_products(items: Any, now: datetime) -> list[tuple[int, str]]:
     return due
 
 
+def purge_link_tokens() -> int:
+    """Forget the Link tokens that expired more than a day ago (their sessions are gone
+    at Plaid too); returns how many. The periodic task calls it."""
+    deleted, _ = LinkToken.objects.filter(
+        expiration__lt=timezone.now() - timedelta(days=1)
+    ).delete()
+    return deleted
+
+
 # -- Access-token rotation ---------------------------------------------------------------
 
 

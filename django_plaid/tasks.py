@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from .exceptions import PlaidAPIError
 
@@ -30,11 +31,14 @@ def retry_delay(retries: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+#: What a task catches to decide on a retry: Plaid's errors, and the database errors that
+#: may pass (a deadlock, a serialization failure, a lost connection, a locked SQLite file).
+TRANSIENT_CANDIDATES = (PlaidAPIError, OperationalError, InterfaceError)
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` may pass on its own: Plaid's retryable errors, and the database's
     (a deadlock, a serialization failure, a lost connection, a locked SQLite file)."""
-    from django.db import InterfaceError, OperationalError
-
     if isinstance(error, PlaidAPIError):
         return error.retryable
     return isinstance(error, (OperationalError, InterfaceError))
@@ -44,19 +48,11 @@ def retry_if_transient(task: Task, error: BaseException) -> None:
     """Re-raise as a Celery retry when ``error`` may pass; else let it propagate."""
     if is_transient(error) and task.request.retries < MAX_RETRIES:
         if not isinstance(error, PlaidAPIError):
-            from django.db import close_old_connections
-
             # A connection the error broke is not reused by the retry.
             close_old_connections()
             logger.warning("%s: database error %s; retrying", task.name, type(error).__name__)
         raise task.retry(exc=error, countdown=retry_delay(task.request.retries))
     raise error
-
-
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    from django.db import InterfaceError, OperationalError
-
-    return (PlaidAPIError, OperationalError, InterfaceError)
 
 
 def run_for(task: Task, model: Any, pk: int, flow: Any, *args: Any) -> None:
@@ -69,7 +65,7 @@ def run_for(task: Task, model: Any, pk: int, flow: Any, *args: Any) -> None:
         if obj is None:
             return
         flow(obj, *args)
-    except _transient_errors() as e:
+    except TRANSIENT_CANDIDATES as e:
         retry_if_transient(task, e)
 
 
@@ -122,7 +118,7 @@ def sync_item(self: Task, item_pk: int) -> None:
 
     try:
         run_sync(item_pk, sync)
-    except _transient_errors() as e:
+    except TRANSIENT_CANDIDATES as e:
         retry_if_transient(self, e)
 
 
@@ -151,7 +147,7 @@ def maintenance() -> dict[str, int]:
     """
     from . import jobs
     from .models import WebhookEvent, WebhookEventStatus
-    from .services import items_due
+    from .services import items_due, purge_link_tokens
     from .sync import request_sync
     from .webhooks.processing import schedule_drain
 
@@ -168,21 +164,6 @@ def maintenance() -> dict[str, int]:
         schedule_drain()
     purge_link_tokens()
     return {what: len(entries) for what, entries in due.items()}
-
-
-def purge_link_tokens() -> int:
-    """Forget the Link tokens that expired more than a day ago (their sessions are gone
-    at Plaid too); returns how many."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from .models import LinkToken
-
-    deleted, _ = LinkToken.objects.filter(
-        expiration__lt=timezone.now() - timedelta(days=1)
-    ).delete()
-    return deleted
 
 
 @shared_task(bind=True, name="django_plaid.refresh_product", ignore_result=True)

@@ -20,15 +20,9 @@ from django_plaid.products import services as products
 from django_plaid.sync import run_sync
 from django_plaid.webhooks.processing import store_delivery
 from tests.concurrency import gate, in_thread, run_at_once
+from tests.webhooks.conftest import LOGIN_REQUIRED
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-LOGIN_REQUIRED = {
-    "error_type": "ITEM_ERROR",
-    "error_code": "ITEM_LOGIN_REQUIRED",
-    "error_message": "the login details of this item have changed",
-    "display_message": None,
-}
 
 on_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from django_plaid import tasks
+from django_plaid import services
 from django_plaid.models import Item, LinkToken
 from tests.emulator import post
 
@@ -113,5 +113,5 @@ def test_expired_link_tokens_are_purged(user):
         owner=user, token_sha256="a" * 64, expiration=timezone.now() - timedelta(days=2)
     )
     LinkToken.objects.create(owner=user, token_sha256="b" * 64, expiration=timezone.now())
-    assert tasks.purge_link_tokens() == 1
+    assert services.purge_link_tokens() == 1
     assert list(LinkToken.objects.values_list("token_sha256", flat=True)) == ["b" * 64]

@@ -12,6 +12,16 @@ from django.test import Client
 URL = "/plaid/webhook/"
 
 
+#: Plaid's error object of an Item whose login broke, as ITEM ERROR webhooks carry it.
+LOGIN_REQUIRED = {
+    "error_type": "ITEM_ERROR",
+    "error_code": "ITEM_LOGIN_REQUIRED",
+    "error_message": "the login details of this item have changed",
+    "display_message": None,
+    "status": 400,
+}
+
+
 def pretty(payload: dict[str, Any]) -> bytes:
     """The body as Plaid sends it: JSON with a 2-space indent."""
     return json.dumps(payload, indent=2).encode()

@@ -13,17 +13,9 @@ from django.test import Client
 from jwt.utils import base64url_decode, base64url_encode
 
 from django_plaid.models import Item, WebhookEvent
-from tests.webhooks.conftest import URL, item_webhook, pretty
+from tests.webhooks.conftest import LOGIN_REQUIRED, URL, item_webhook, pretty
 
 pytestmark = pytest.mark.django_db
-
-LOGIN_REQUIRED = {
-    "error_type": "ITEM_ERROR",
-    "error_code": "ITEM_LOGIN_REQUIRED",
-    "error_message": "the login details of this item have changed",
-    "display_message": None,
-    "status": 400,
-}
 
 #: The order of P-256, the group ES256 signs in.
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

@@ -11,17 +11,9 @@ from cryptography.hazmat.primitives import serialization
 
 from django_plaid.models import Item, WebhookEvent
 from django_plaid.testing.webhooks import WebhookSigningKey, sign_webhook
-from tests.webhooks.conftest import item_webhook, pretty
+from tests.webhooks.conftest import LOGIN_REQUIRED, item_webhook, pretty
 
 pytestmark = pytest.mark.django_db
-
-LOGIN_REQUIRED = {
-    "error_type": "ITEM_ERROR",
-    "error_code": "ITEM_LOGIN_REQUIRED",
-    "error_message": "the login details of this item have changed",
-    "display_message": None,
-    "status": 400,
-}
 
 
 @pytest.fixture
