@@ -1,6 +1,6 @@
 """dj-plaid's models, one module per concept, all importable from ``django_plaid.models``.
 
-``base`` holds what they share (the owner querysets); ``items``,
+``base`` holds what they share (the owner querysets, ``MoneyField``); ``items``,
 ``accounts``, ``transactions``, ``link_tokens`` and ``webhooks`` hold Plaid's core
 objects and webhook deliveries; ``auth``, ``identity``, ``investments``, ``liabilities``
 and ``income`` hold the other products' data.

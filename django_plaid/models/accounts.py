@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .base import OwnedQuerySet
+from .base import MoneyField, OwnedQuerySet
 from .items import Item
 
 
@@ -28,15 +28,9 @@ class Account(models.Model):
     mask = models.CharField(_("mask"), max_length=16, null=True, blank=True)
     type = models.CharField(_("type"), max_length=32)
     subtype = models.CharField(_("subtype"), max_length=64, null=True, blank=True)
-    balance_available = models.DecimalField(
-        _("available balance"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
-    balance_current = models.DecimalField(
-        _("current balance"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
-    balance_limit = models.DecimalField(
-        _("limit"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
+    balance_available = MoneyField(_("available balance"), null=True, blank=True)
+    balance_current = MoneyField(_("current balance"), null=True, blank=True)
+    balance_limit = MoneyField(_("limit"), null=True, blank=True)
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     unofficial_currency_code = models.CharField(
         _("unofficial currency"), max_length=16, null=True, blank=True

@@ -1,10 +1,27 @@
-"""What the models share: the owner querysets (the isolation rule)."""
+"""What the models share: the owner querysets (the isolation rule) and the money field."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
+
+
+class MoneyField(models.DecimalField):
+    """A ``DecimalField`` for an amount of money (or a quantity): 28 digits, 10 after the point.
+
+    Plaid sends floats, sometimes with up to 7 decimal places. The field deconstructs as
+    the ``DecimalField`` it is, so migrations (and the autodetector) see no new field type.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 28)
+        kwargs.setdefault("decimal_places", 10)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
 
 
 class OwnedQuerySet(models.QuerySet[Any]):

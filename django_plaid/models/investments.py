@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import Account
-from .base import OwnedByAccountQuerySet
+from .base import MoneyField, OwnedByAccountQuerySet
 
 
 class Security(models.Model):
@@ -16,9 +16,7 @@ class Security(models.Model):
     name = models.CharField(_("name"), max_length=255, null=True, blank=True)
     ticker_symbol = models.CharField(_("ticker"), max_length=32, null=True, blank=True)
     type = models.CharField(_("type"), max_length=32, null=True, blank=True)
-    close_price = models.DecimalField(
-        _("close price"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
+    close_price = MoneyField(_("close price"), null=True, blank=True)
     close_price_as_of = models.DateField(_("close price as of"), null=True, blank=True)
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     raw = models.JSONField(_("raw security"), default=dict, blank=True)
@@ -42,17 +40,11 @@ class Holding(models.Model):
     security = models.ForeignKey(
         Security, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("security")
     )
-    quantity = models.DecimalField(_("quantity"), max_digits=28, decimal_places=10)
-    institution_price = models.DecimalField(
-        _("price"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
+    quantity = MoneyField(_("quantity"))
+    institution_price = MoneyField(_("price"), null=True, blank=True)
     institution_price_as_of = models.DateField(_("price as of"), null=True, blank=True)
-    institution_value = models.DecimalField(
-        _("value"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
-    cost_basis = models.DecimalField(
-        _("cost basis"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
+    institution_value = MoneyField(_("value"), null=True, blank=True)
+    cost_basis = MoneyField(_("cost basis"), null=True, blank=True)
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     raw = models.JSONField(_("raw holding"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -96,10 +88,10 @@ class InvestmentTransaction(models.Model):
     name = models.CharField(_("name"), max_length=512, blank=True)
     type = models.CharField(_("type"), max_length=32)
     subtype = models.CharField(_("subtype"), max_length=64, blank=True)
-    quantity = models.DecimalField(_("quantity"), max_digits=28, decimal_places=10)
-    amount = models.DecimalField(_("amount"), max_digits=28, decimal_places=10)
-    price = models.DecimalField(_("price"), max_digits=28, decimal_places=10)
-    fees = models.DecimalField(_("fees"), max_digits=28, decimal_places=10, null=True, blank=True)
+    quantity = MoneyField(_("quantity"))
+    amount = MoneyField(_("amount"))
+    price = MoneyField(_("price"))
+    fees = MoneyField(_("fees"), null=True, blank=True)
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     raw = models.JSONField(_("raw investment transaction"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

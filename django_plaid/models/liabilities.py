@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..fields import EncryptedJSONField, SensitiveSaveMixin
 from .accounts import Account
-from .base import OwnedByAccountQuerySet
+from .base import MoneyField, OwnedByAccountQuerySet
 
 
 class LiabilityKind(models.TextChoices):
@@ -30,16 +30,10 @@ class Liability(SensitiveSaveMixin, models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=LiabilityKind.choices)
     is_overdue = models.BooleanField(_("overdue"), null=True, blank=True)
-    last_payment_amount = models.DecimalField(
-        _("last payment"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
+    last_payment_amount = MoneyField(_("last payment"), null=True, blank=True)
     last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
-    last_statement_balance = models.DecimalField(
-        _("last statement balance"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
-    minimum_payment_amount = models.DecimalField(
-        _("minimum payment"), max_digits=28, decimal_places=10, null=True, blank=True
-    )
+    last_statement_balance = MoneyField(_("last statement balance"), null=True, blank=True)
+    minimum_payment_amount = MoneyField(_("minimum payment"), null=True, blank=True)
     next_payment_due_date = models.DateField(_("next payment due"), null=True, blank=True)
     interest_rate_percentage = models.DecimalField(
         _("interest rate (%)"),

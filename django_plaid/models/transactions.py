@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import Account
-from .base import OwnedQuerySet
+from .base import MoneyField, OwnedQuerySet
 from .items import Item
 
 
@@ -47,7 +47,7 @@ class Transaction(models.Model):
         db_index=False,
     )
     transaction_id = models.CharField(_("transaction id"), max_length=100, unique=True)
-    amount = models.DecimalField(_("amount"), max_digits=28, decimal_places=10)
+    amount = MoneyField(_("amount"))
     iso_currency_code = models.CharField(_("ISO currency"), max_length=8, null=True, blank=True)
     unofficial_currency_code = models.CharField(
         _("unofficial currency"), max_length=16, null=True, blank=True
