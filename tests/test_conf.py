@@ -57,6 +57,8 @@ def test_dotted_paths_are_read_as_the_object_they_name():
 
     assert plaid_settings.WEBHOOK_HANDLER_CLASS is WebhookHandler
     assert plaid_settings.SENSITIVE_DATA_ACCESS is can_view_sensitive
-    with override_settings(PLAID={"WEBHOOK_HANDLER_CLASS": "no.such.Handler"}):
-        with pytest.raises(ImportError):
-            plaid_settings.WEBHOOK_HANDLER_CLASS  # noqa: B018
+    with (
+        override_settings(PLAID={"WEBHOOK_HANDLER_CLASS": "no.such.Handler"}),
+        pytest.raises(ImportError),
+    ):
+        plaid_settings.WEBHOOK_HANDLER_CLASS  # noqa: B018
