@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import pre_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,15 +16,12 @@ class DjangoPlaidConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import pre_delete
-
+        # Django imports this module before the models exist: what needs them is
+        # imported once they do (the one place the contracts allow it, besides jobs).
         from . import checks  # noqa: F401  (registers the checks)
+        from .lifecycle import remove_at_plaid_on_delete
         from .models import Item
 
-        pre_delete.connect(_remove_at_plaid, sender=Item, dispatch_uid="django_plaid.remove")
-
-
-def _remove_at_plaid(sender: type, instance: object, **kwargs: object) -> None:
-    from .services import remove_at_plaid_before_delete
-
-    remove_at_plaid_before_delete(instance)  # type: ignore[arg-type]
+        pre_delete.connect(
+            remove_at_plaid_on_delete, sender=Item, dispatch_uid="django_plaid.remove"
+        )

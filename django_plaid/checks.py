@@ -24,11 +24,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, ENVIRONMENTS, RETIRED_ENVIRONMENTS, plaid_settings
 from .exceptions import PlaidConfigurationError
 from .fields import build_crypter
+from .webhooks.handlers import WebhookHandler
 
 
 def _link_products() -> frozenset[str]:
@@ -76,7 +76,7 @@ def _check_credentials() -> list[CheckMessage]:
     missing = [
         key
         for key in ("CLIENT_ID", "SECRET")
-        if not isinstance(getattr(plaid_settings, key), str) or not getattr(plaid_settings, key)
+        if not isinstance(plaid_settings.raw(key), str) or not plaid_settings.raw(key)
     ]
     if not missing:
         return []
@@ -107,7 +107,7 @@ def _check_unknown_keys(raw: dict[str, Any]) -> list[CheckMessage]:
 
 
 def _check_environment() -> list[CheckMessage]:
-    environment = plaid_settings.ENVIRONMENT
+    environment = plaid_settings.raw("ENVIRONMENT")
     errors: list[CheckMessage] = []
     if not isinstance(environment, str):
         environment = repr(environment)
@@ -127,7 +127,7 @@ def _check_environment() -> list[CheckMessage]:
                 id="django_plaid.E004",
             )
         )
-    if environment == "production" and plaid_settings.HOST:
+    if environment == "production" and plaid_settings.raw("HOST"):
         errors.append(
             Error(
                 'PLAID["HOST"] is set while PLAID["ENVIRONMENT"] is "production".',
@@ -140,9 +140,9 @@ def _check_environment() -> list[CheckMessage]:
 
 
 def _check_products() -> list[CheckMessage]:
-    errors = _check_product_list("PRODUCTS", plaid_settings.PRODUCTS)
-    if plaid_settings.ALLOWED_PRODUCTS is not None:
-        errors += _check_product_list("ALLOWED_PRODUCTS", plaid_settings.ALLOWED_PRODUCTS)
+    errors = _check_product_list("PRODUCTS", plaid_settings.raw("PRODUCTS"))
+    if plaid_settings.raw("ALLOWED_PRODUCTS") is not None:
+        errors += _check_product_list("ALLOWED_PRODUCTS", plaid_settings.raw("ALLOWED_PRODUCTS"))
     return errors
 
 
@@ -191,7 +191,7 @@ def _is_str_list(value: Any) -> bool:
 
 
 def _type_name(key: str) -> str:
-    return type(getattr(plaid_settings, key)).__name__
+    return type(plaid_settings.raw(key)).__name__
 
 
 def _check_shapes() -> list[CheckMessage]:
@@ -206,20 +206,20 @@ def _check_shapes() -> list[CheckMessage]:
             )
         )
 
-    if not _is_str_list(plaid_settings.COUNTRY_CODES):
+    if not _is_str_list(plaid_settings.raw("COUNTRY_CODES")):
         wrong("COUNTRY_CODES", 'a non-empty list of ISO country codes such as ["US"]')
-    if not isinstance(plaid_settings.LANGUAGE, str) or not plaid_settings.LANGUAGE:
+    if not isinstance(plaid_settings.raw("LANGUAGE"), str) or not plaid_settings.raw("LANGUAGE"):
         wrong("LANGUAGE", 'a language code such as "en"')
-    timeout = plaid_settings.REQUEST_TIMEOUT
+    timeout = plaid_settings.raw("REQUEST_TIMEOUT")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         wrong("REQUEST_TIMEOUT", "a positive number of seconds")
     for key in ("HOST", "WEBHOOK_URL", "REDIRECT_URI"):
-        value = getattr(plaid_settings, key)
+        value = plaid_settings.raw(key)
         if value is not None and not (
             isinstance(value, str) and value.startswith(("http://", "https://"))
         ):
             wrong(key, "None or an absolute http(s) URL")
-    page_size = plaid_settings.TRANSACTIONS_PAGE_SIZE
+    page_size = plaid_settings.raw("TRANSACTIONS_PAGE_SIZE")
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 500:
         wrong("TRANSACTIONS_PAGE_SIZE", "a whole number from 1 to 500 (Plaid's maximum)")
     for key in (
@@ -233,32 +233,30 @@ def _check_shapes() -> list[CheckMessage]:
         "BALANCE_REFRESHES_PER_MINUTE",
         "PRODUCT_REFRESH_AFTER",
     ):
-        value = getattr(plaid_settings, key)
+        value = plaid_settings.raw(key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             wrong(key, "a positive whole number")
-    if plaid_settings.WEBHOOK_KEY_CACHE not in settings.CACHES:
+    if plaid_settings.raw("WEBHOOK_KEY_CACHE") not in settings.CACHES:
         wrong("WEBHOOK_KEY_CACHE", "the alias of a cache in settings.CACHES")
-    from .webhooks.handlers import WebhookHandler
-
     try:
-        handler_class = import_string(str(plaid_settings.WEBHOOK_HANDLER_CLASS))
+        handler_class = plaid_settings.WEBHOOK_HANDLER_CLASS
     except ImportError:
         handler_class = None
     if not (isinstance(handler_class, type) and issubclass(handler_class, WebhookHandler)):
         wrong("WEBHOOK_HANDLER_CLASS", "the dotted path of a WebhookHandler subclass")
     try:
-        policy = import_string(str(plaid_settings.SENSITIVE_DATA_ACCESS))
+        policy = plaid_settings.SENSITIVE_DATA_ACCESS
     except ImportError:
         policy = None
     if not callable(policy):
         wrong("SENSITIVE_DATA_ACCESS", "the dotted path of a function (request) -> bool")
-    if plaid_settings.VERIFY_LINK_SESSION not in (None, True, False):
+    if plaid_settings.raw("VERIFY_LINK_SESSION") not in (None, True, False):
         wrong("VERIFY_LINK_SESSION", "None (on in production), True or False")
-    if plaid_settings.ANDROID_PACKAGE_NAME is not None and not isinstance(
-        plaid_settings.ANDROID_PACKAGE_NAME, str
+    if plaid_settings.raw("ANDROID_PACKAGE_NAME") is not None and not isinstance(
+        plaid_settings.raw("ANDROID_PACKAGE_NAME"), str
     ):
         wrong("ANDROID_PACKAGE_NAME", "None or a package name string")
-    name = plaid_settings.CLIENT_NAME
+    name = plaid_settings.raw("CLIENT_NAME")
     if not isinstance(name, str) or not name.strip():
         errors.append(
             Error(
@@ -303,7 +301,7 @@ def check_webhook_verification(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Unverified webhooks let anyone forge Item errors and trigger syncs."""
-    if plaid_settings.WEBHOOK_VERIFY or settings.DEBUG:
+    if plaid_settings.raw("WEBHOOK_VERIFY") or settings.DEBUG:
         return []
     return [
         Warning(
@@ -320,10 +318,10 @@ def check_webhook_key_cache(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """A cache that keeps nothing makes every verified delivery call Plaid for its key."""
-    alias = plaid_settings.WEBHOOK_KEY_CACHE
+    alias = plaid_settings.raw("WEBHOOK_KEY_CACHE")
     backend = settings.CACHES.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
     if (
-        not plaid_settings.WEBHOOK_VERIFY
+        not plaid_settings.raw("WEBHOOK_VERIFY")
         or backend != "django.core.cache.backends.dummy.DummyCache"
     ):
         return []

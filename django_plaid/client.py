@@ -233,7 +233,7 @@ def get_client() -> PlaidClient:
             'PLAID["CLIENT_ID"] and PLAID["SECRET"] must be set to call Plaid '
             "(run `manage.py check` for details)."
         )
-    timeout = float(plaid_settings.REQUEST_TIMEOUT)
+    timeout = plaid_settings.REQUEST_TIMEOUT
     # The secret enters the key only as a digest, so no repr of this cache shows it.
     key = (
         client_id,

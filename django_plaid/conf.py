@@ -1,17 +1,24 @@
 """The ``PLAID`` setting: defaults, and ``plaid_settings``, the one lazy accessor.
 
 Every part of dj-plaid reads configuration as ``plaid_settings.KEY``; nothing else
-reads ``django.conf.settings.PLAID``. Values are read at call time and the cache is
-dropped whenever Django's ``setting_changed`` fires, so ``override_settings(PLAID=...)``
-takes effect at once.
+reads ``django.conf.settings.PLAID``. Each key has a type: numbers come back as
+``int`` or ``float`` and dotted paths (``IMPORT_STRINGS``) as the object they name, as
+DRF's ``api_settings`` does, so callers never cast nor import. ``plaid_settings.raw()``
+gives a value as the host wrote it (the system checks judge that). Values are read at
+call time and the cache is dropped whenever Django's ``setting_changed`` fires, so
+``override_settings(PLAID=...)`` takes effect at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 
 #: Every key of the ``PLAID`` dict and its default, in the order of docs/settings.md.
 DEFAULTS: dict[str, Any] = {
@@ -51,6 +58,44 @@ DEFAULTS: dict[str, Any] = {
     "SENSITIVE_DATA_ACCESS": "django_plaid.products.masking.can_view_sensitive",
 }
 
+#: Keys whose value is a whole number (of seconds, bytes, calls...).
+INTEGER_SETTINGS = frozenset(
+    {
+        "WEBHOOK_MAX_AGE",
+        "WEBHOOK_MAX_BODY_BYTES",
+        "WEBHOOK_KEY_RECHECK_SECONDS",
+        "WEBHOOK_KEY_FETCHES_PER_MINUTE",
+        "TRANSACTIONS_PAGE_SIZE",
+        "SYNC_LEASE_SECONDS",
+        "SYNC_STALE_AFTER",
+        "BALANCE_MAX_AGE",
+        "BALANCE_REFRESHES_PER_MINUTE",
+        "PRODUCT_REFRESH_AFTER",
+    }
+)
+
+#: Keys whose value is a number of seconds that may have a fraction.
+FLOAT_SETTINGS = frozenset({"REQUEST_TIMEOUT"})
+
+#: Keys whose value is a switch.
+FLAG_SETTINGS = frozenset({"WEBHOOK_VERIFY"})
+
+#: Keys whose value is a dotted path, read as the object it names.
+IMPORT_STRINGS = frozenset({"WEBHOOK_HANDLER_CLASS", "SENSITIVE_DATA_ACCESS"})
+
+
+def _convert(name: str) -> Callable[[Any], Any] | None:
+    if name in INTEGER_SETTINGS:
+        return int
+    if name in FLOAT_SETTINGS:
+        return float
+    if name in FLAG_SETTINGS:
+        return bool
+    if name in IMPORT_STRINGS:
+        return lambda value: import_string(value) if isinstance(value, str) else value
+    return None
+
+
 #: Plaid's environments and their hosts (plaid-python's ``plaid.Environment``).
 ENVIRONMENTS: dict[str, str] = {
     "sandbox": "https://sandbox.plaid.com",
@@ -67,7 +112,36 @@ RETIRED_ENVIRONMENTS: dict[str, str] = {
 
 
 class PlaidSettings:
-    """Attribute access to the ``PLAID`` dict, falling back to ``DEFAULTS``."""
+    """Typed attribute access to the ``PLAID`` dict, falling back to ``DEFAULTS``."""
+
+    CLIENT_ID: str | None
+    SECRET: str | None
+    ENVIRONMENT: str
+    HOST: str | None
+    REQUEST_TIMEOUT: float
+    CLIENT_NAME: str
+    PRODUCTS: list[str]
+    COUNTRY_CODES: list[str]
+    LANGUAGE: str
+    WEBHOOK_URL: str | None
+    REDIRECT_URI: str | None
+    ANDROID_PACKAGE_NAME: str | None
+    VERIFY_LINK_SESSION: bool | None
+    WEBHOOK_VERIFY: bool
+    WEBHOOK_MAX_AGE: int
+    WEBHOOK_MAX_BODY_BYTES: int
+    WEBHOOK_KEY_CACHE: str
+    WEBHOOK_KEY_RECHECK_SECONDS: int
+    WEBHOOK_KEY_FETCHES_PER_MINUTE: int
+    WEBHOOK_HANDLER_CLASS: type[Any]
+    TRANSACTIONS_PAGE_SIZE: int
+    SYNC_LEASE_SECONDS: int
+    SYNC_STALE_AFTER: int
+    BALANCE_MAX_AGE: int
+    BALANCE_REFRESHES_PER_MINUTE: int
+    ALLOWED_PRODUCTS: list[str] | None
+    PRODUCT_REFRESH_AFTER: int
+    SENSITIVE_DATA_ACCESS: Callable[[Any], bool]
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}
@@ -78,13 +152,28 @@ class PlaidSettings:
         value = getattr(settings, "PLAID", None)
         return value if isinstance(value, dict) else {}
 
+    # The cache holds the keys and the secret: no error report shows these frames' locals.
+    @sensitive_variables()
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid PLAID setting: {name!r}")
         cache = self.__dict__["_cache"]
         if name not in cache:
-            cache[name] = self.user_settings.get(name, DEFAULTS[name])
+            value = self.raw(name)
+            convert = _convert(name)
+            cache[name] = value if convert is None or value is None else convert(value)
         return cache[name]
+
+    @sensitive_variables()
+    def raw(self, name: str) -> Any:
+        """The value of ``name`` as the host wrote it (or its default), unconverted."""
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid PLAID setting: {name!r}")
+        return self.user_settings.get(name, DEFAULTS[name])
+
+    def seconds(self, name: str) -> timedelta:
+        """A setting that counts seconds, as a ``timedelta``."""
+        return timedelta(seconds=getattr(self, name))
 
     @property
     def base_url(self) -> str:

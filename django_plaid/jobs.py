@@ -15,32 +15,42 @@ import logging
 from typing import Any
 
 from django.db import transaction
-
-from . import tasks
+from kombu.exceptions import OperationalError as QueueOperationalError
 
 logger = logging.getLogger("django_plaid.jobs")
 
 
-def _queue_errors() -> tuple[type[BaseException], ...]:
-    # Celery wraps the broker's connection errors in kombu's OperationalError; a socket
-    # error (ConnectionError is one) can still surface raw from some transports.
-    from kombu.exceptions import OperationalError
+#: What a broker that cannot be reached raises: Celery wraps connection errors in
+#: kombu's OperationalError; a socket error (ConnectionError is one) can still surface
+#: raw from some transports.
+QUEUE_ERRORS: tuple[type[BaseException], ...] = (QueueOperationalError, OSError)
 
-    return (OperationalError, OSError)
+
+def get_task(name: str) -> Any:
+    """dj-plaid's task ``name`` (its function's name in :mod:`django_plaid.tasks`)."""
+    # The one import of the tasks module, made when work is sent: the tasks call the
+    # flows, and the flows queue their work here (the contracts in pyproject.toml allow
+    # this edge alone).
+    from . import tasks
+
+    return getattr(tasks, name)
 
 
 def send_now(task: Any, *args: Any, countdown: float | None = None) -> bool:
-    """Send ``task(*args)`` now; False (logged) when the broker cannot be reached.
+    """Send ``task(*args)`` now (a task, or its name in :mod:`django_plaid.tasks`);
+    False (logged) when the broker cannot be reached.
 
     With ``task_always_eager`` the task runs inline and its own errors propagate, as
     Celery's eager mode promises.
     """
+    if isinstance(task, str):
+        task = get_task(task)
     try:
         if countdown is None:
             task.delay(*args)
         else:
             task.apply_async(args, countdown=countdown)
-    except _queue_errors() as e:
+    except QUEUE_ERRORS as e:
         logger.error(
             "Could not queue %s%r (%s: %s); the periodic task picks the work up if the "
             "database records it",
@@ -59,12 +69,12 @@ def _after_commit(task: Any, *args: Any) -> None:
 
 def enqueue_sync(item_pk: int) -> None:
     """Queue a sync run for the Item (the trigger itself is counted by ``sync.request_sync``)."""
-    _after_commit(tasks.sync_item, item_pk)
+    _after_commit("sync_item", item_pk)
 
 
 def enqueue_refresh_accounts(item_pk: int) -> None:
     """Queue an ``/accounts/get`` for the Item (a sync does it too, so a lost one heals)."""
-    _after_commit(tasks.refresh_accounts, item_pk)
+    _after_commit("refresh_accounts", item_pk)
 
 
 def enqueue_refresh_item(item_pk: int) -> None:
@@ -73,7 +83,7 @@ def enqueue_refresh_item(item_pk: int) -> None:
     Callers record the request first (``Item.refresh_requested_at``), so a re-check lost
     with the broker is run by the periodic task.
     """
-    _after_commit(tasks.refresh_item, item_pk)
+    _after_commit("refresh_item", item_pk)
 
 
 def enqueue_refresh_product(item_pk: int, product: str) -> None:
@@ -82,7 +92,7 @@ def enqueue_refresh_product(item_pk: int, product: str) -> None:
     Callers clear the product's attempt time first, so a fetch lost with the broker is
     due at once for the periodic task.
     """
-    _after_commit(tasks.refresh_product, item_pk, product)
+    _after_commit("refresh_product", item_pk, product)
 
 
 def send_refresh_balances(item_pk: int) -> bool:
@@ -91,24 +101,29 @@ def send_refresh_balances(item_pk: int) -> bool:
     Nothing is recorded for a live fetch (the periodic task refreshes old balances on
     its own schedule), so the caller tells its user to try again.
     """
-    return send_now(tasks.refresh_balances, item_pk)
+    return send_now("refresh_balances", item_pk)
 
 
 def enqueue_refresh_balances(item_pk: int) -> None:
     """Queue a live balance fetch after commit (the periodic task's own refreshes)."""
-    _after_commit(tasks.refresh_balances, item_pk)
+    _after_commit("refresh_balances", item_pk)
 
 
 def send_refresh_payroll_income(plaid_user_pk: int) -> bool:
     """Send a payroll income fetch now; False when the broker cannot be reached."""
-    return send_now(tasks.refresh_payroll_income, plaid_user_pk)
+    return send_now("refresh_payroll_income", plaid_user_pk)
 
 
 def enqueue_refresh_payroll_income(plaid_user_pk: int) -> None:
     """Queue a payroll income fetch after commit."""
-    _after_commit(tasks.refresh_payroll_income, plaid_user_pk)
+    _after_commit("refresh_payroll_income", plaid_user_pk)
 
 
 def send_drain_webhooks() -> bool:
     """Send the webhook drain task now; False when the broker cannot be reached."""
-    return send_now(tasks.drain_webhooks)
+    return send_now("drain_webhooks")
+
+
+def send_process_webhook(event_pk: int, *, countdown: float | None = None) -> bool:
+    """Send the processing of one stored webhook delivery (a retry of a drained one)."""
+    return send_now("process_webhook", event_pk, countdown=countdown)

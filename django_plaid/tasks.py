@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers over :mod:`django_plaid.services`.
+"""Celery tasks: thin wrappers over the flows, sent only by :mod:`django_plaid.jobs`.
 
 Tasks take primary keys, never model instances, and are idempotent. Errors that may
 pass (rate limits, Plaid or bank outages, data not ready yet) are retried with
@@ -15,7 +15,12 @@ from typing import Any
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError, close_old_connections
 
+# Modules, not their functions: a flow is looked up when the task runs.
+from . import balances, healing, jobs, lifecycle, syncing
 from .exceptions import PlaidAPIError
+from .models import Item, PlaidUser
+from .products import services as products
+from .webhooks import processing
 
 logger = logging.getLogger("django_plaid.tasks")
 
@@ -69,18 +74,10 @@ def run_for(task: Task, model: Any, pk: int, flow: Any, *args: Any) -> None:
         retry_if_transient(task, e)
 
 
-def _item() -> Any:
-    from .models import Item
-
-    return Item
-
-
 @shared_task(bind=True, name="django_plaid.refresh_accounts", ignore_result=True)
 def refresh_accounts(self: Task, item_pk: int) -> None:
     """Fetch an Item's accounts (``/accounts/get``) and store them."""
-    from .services import refresh_accounts as flow
-
-    run_for(self, _item(), item_pk, flow)
+    run_for(self, Item, item_pk, lifecycle.refresh_accounts)
 
 
 @shared_task(name="django_plaid.drain_webhooks", ignore_result=True, acks_late=True)
@@ -90,19 +87,15 @@ def drain_webhooks() -> None:
     Queued by the webhook endpoint (once per burst, not once per delivery). A delivery
     whose processing fails for a passing reason gets its own retry task with backoff.
     """
-    from .webhooks.processing import drain
-
-    for pk, failure in drain():
+    for pk, failure in processing.drain():
         if is_transient(failure):
-            process_webhook.apply_async((pk,), countdown=retry_delay(0))
+            jobs.send_process_webhook(pk, countdown=retry_delay(0))
 
 
 @shared_task(bind=True, name="django_plaid.process_webhook", ignore_result=True, acks_late=True)
 def process_webhook(self: Task, event_pk: int) -> None:
     """Process one stored webhook delivery; transient failures are retried with backoff."""
-    from .webhooks.processing import process_event
-
-    _, failure = process_event(event_pk)
+    _, failure = processing.process_event(event_pk)
     if failure is None:
         return
     if is_transient(failure) and self.request.retries < MAX_RETRIES:
@@ -113,11 +106,8 @@ def process_webhook(self: Task, event_pk: int) -> None:
 @shared_task(bind=True, name="django_plaid.sync_item", ignore_result=True, acks_late=True)
 def sync_item(self: Task, item_pk: int) -> None:
     """Sync one Item (merged with any sync already running for it)."""
-    from .services import sync_item as sync
-    from .sync import run_sync
-
     try:
-        run_sync(item_pk, sync)
+        syncing.run_sync(item_pk, syncing.sync_pass)
     except TRANSIENT_CANDIDATES as e:
         retry_if_transient(self, e)
 
@@ -125,17 +115,13 @@ def sync_item(self: Task, item_pk: int) -> None:
 @shared_task(bind=True, name="django_plaid.refresh_item", ignore_result=True)
 def refresh_item(self: Task, item_pk: int) -> None:
     """Confirm an Item's state with Plaid (``/item/get`` and ``/accounts/get``)."""
-    from .services import refresh_item as flow
-
-    run_for(self, _item(), item_pk, flow)
+    run_for(self, Item, item_pk, lifecycle.refresh_item)
 
 
 @shared_task(bind=True, name="django_plaid.refresh_balances", ignore_result=True)
 def refresh_balances(self: Task, item_pk: int) -> None:
-    """Fetch live balances for one Item (throttled per Item; see services.refresh_balances)."""
-    from .services import refresh_balances as flow
-
-    run_for(self, _item(), item_pk, flow)
+    """Fetch live balances for one Item (throttled per Item; see balances.refresh_balances)."""
+    run_for(self, Item, item_pk, balances.refresh_balances)
 
 
 @shared_task(name="django_plaid.maintenance", ignore_result=True)
@@ -145,42 +131,19 @@ def maintenance() -> dict[str, int]:
     Syncs stale Items and Items owed a sync, refreshes old balances, re-checks broken
     Items with Plaid, and drains webhook deliveries still waiting.
     """
-    from . import jobs
-    from .models import WebhookEvent, WebhookEventStatus
-    from .services import items_due, purge_link_tokens
-    from .sync import request_sync
-    from .webhooks.processing import schedule_drain
-
-    due = items_due()
-    for pk in due["sync"]:
-        request_sync(pk)
-    for pk in due["balances"]:
-        jobs.enqueue_refresh_balances(pk)
-    for pk in due["refresh"]:
-        jobs.enqueue_refresh_item(pk)
-    for pk, product in due["products"]:
-        jobs.enqueue_refresh_product(pk, product)
-    if WebhookEvent.objects.filter(status=WebhookEventStatus.PENDING).exists():
-        schedule_drain()
-    purge_link_tokens()
-    return {what: len(entries) for what, entries in due.items()}
+    return healing.heal()
 
 
 @shared_task(bind=True, name="django_plaid.refresh_product", ignore_result=True)
 def refresh_product(self: Task, item_pk: int, product: str) -> None:
     """Fetch and store one product's data (auth, identity, investments...) for an Item."""
-    from .products.services import refresh_product as flow
-
-    run_for(self, _item(), item_pk, flow, product)
+    run_for(self, Item, item_pk, products.refresh_product, product)
 
 
 @shared_task(bind=True, name="django_plaid.refresh_payroll_income", ignore_result=True)
 def refresh_payroll_income(self: Task, plaid_user_pk: int) -> None:
     """Fetch and store a Plaid user's payroll income."""
-    from .products.models import PlaidUser
-    from .products.services import fetch_payroll_income as flow
-
-    run_for(self, PlaidUser, plaid_user_pk, flow)
+    run_for(self, PlaidUser, plaid_user_pk, products.fetch_payroll_income)
 
 
 #: The beat schedule of dj-plaid's periodic task (every 5 minutes).

@@ -27,8 +27,6 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import IO, Any
 
 from django.db import connections, router, transaction
@@ -37,8 +35,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 from .client import PlaidClient, get_client
 from .conf import plaid_settings
 from .exceptions import PlaidAPIError, PlaidTransactionsError, SyncLeaseLost
+from .items import lock_item_accounts
 from .models import Account, Item, Transaction
-from .services import lock_item_accounts
+from .parsing import required_date, required_money
+from .upserts import bulk_upsert, upsert_columns
 
 logger = logging.getLogger("django_plaid.sync")
 
@@ -46,29 +46,7 @@ logger = logging.getLogger("django_plaid.sync")
 MAX_RESTARTS = 5
 
 #: Columns an upsert rewrites when Plaid sends a transaction again (added or modified).
-UPDATE_FIELDS = [
-    "owner",
-    "item",
-    "account",
-    "amount",
-    "iso_currency_code",
-    "unofficial_currency_code",
-    "date",
-    "authorized_date",
-    "datetime",
-    "authorized_datetime",
-    "name",
-    "merchant_name",
-    "payment_channel",
-    "pending",
-    "pending_transaction_id",
-    "category_primary",
-    "category_detailed",
-    "location",
-    "counterparties",
-    "raw",
-    "updated_at",
-]
+UPDATE_FIELDS = upsert_columns(Transaction, unique="transaction_id")
 
 
 @dataclass
@@ -144,7 +122,7 @@ def _fetch(
     client: PlaidClient, item: Item, cursor: str, spill: IO[bytes], renew: Renew | None
 ) -> tuple[str, str, int]:
     """Page through /transactions/sync from ``cursor`` into ``spill``; returns the new cursor."""
-    page_size = int(plaid_settings.TRANSACTIONS_PAGE_SIZE)
+    page_size = plaid_settings.TRANSACTIONS_PAGE_SIZE
     pages = 0
     while True:
         try:
@@ -228,9 +206,7 @@ def _apply(
 
 
 def _bulk_upsert(rows: list[Transaction]) -> None:
-    Transaction.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["transaction_id"], update_fields=UPDATE_FIELDS
-    )
+    bulk_upsert(Transaction, rows, unique="transaction_id")
 
 
 class _CopyUpsert:
@@ -280,19 +256,6 @@ class _CopyUpsert:
             cursor.execute("TRUNCATE django_plaid_transaction_stage")
 
 
-def required_date(value: str) -> date:
-    """Plaid's ``YYYY-MM-DD``; a date Plaid must send, so a bad one is an error."""
-    parsed = parse_date(value)
-    if parsed is None:
-        raise ValueError(f"not a date: {value!r}")
-    return parsed
-
-
-def _money(value: Any) -> Decimal:
-    # Through str(): Decimal(0.1) would carry the float's binary noise.
-    return Decimal(str(value))
-
-
 def to_row(item: Item, data: dict[str, Any], accounts: dict[str, int]) -> Transaction | None:
     """A Transaction (unsaved) from Plaid's JSON.
 
@@ -318,7 +281,7 @@ def to_row(item: Item, data: dict[str, Any], accounts: dict[str, int]) -> Transa
         item_id=item.pk,
         account_id=account_pk,
         transaction_id=data["transaction_id"],
-        amount=_money(data["amount"]),
+        amount=required_money(data["amount"]),
         iso_currency_code=data.get("iso_currency_code"),
         unofficial_currency_code=data.get("unofficial_currency_code"),
         date=required_date(data["date"]),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from .api import views
-from .products import api as products
+from .api import products, views
 from .webhooks.views import PlaidWebhookView
 
 app_name = "django_plaid"

@@ -14,7 +14,7 @@ import pytest
 from django.db import OperationalError
 from django.db.models import F
 
-from django_plaid import services, tasks
+from django_plaid import lifecycle, services, tasks
 from django_plaid.models import Account, Item
 from django_plaid.products import services as products
 from django_plaid.sync import run_sync
@@ -154,7 +154,7 @@ def test_tasks_retry_transient_database_errors(item, emulator, monkeypatch):
             raise OperationalError("deadlock detected")
         return flow(obj)
 
-    monkeypatch.setattr(services, "refresh_accounts", deadlocked_once)
+    monkeypatch.setattr(lifecycle, "refresh_accounts", deadlocked_once)
     Account.objects.filter(item=item).delete()
     # apply() runs the task here as a worker would, retries included.
     assert tasks.refresh_accounts.apply((item.pk,), throw=False).successful()

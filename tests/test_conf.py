@@ -40,3 +40,25 @@ def test_every_default_is_documented():
         text = f.read()
     positions = [text.index(f"`{key}`") for key in DEFAULTS]
     assert positions == sorted(positions), "docs/settings.md must follow the order of DEFAULTS"
+
+
+def test_numbers_come_back_typed_and_raw_keeps_what_the_host_wrote():
+    with override_settings(PLAID={"SYNC_LEASE_SECONDS": "90", "REQUEST_TIMEOUT": 2}):
+        assert plaid_settings.SYNC_LEASE_SECONDS == 90
+        assert plaid_settings.REQUEST_TIMEOUT == 2.0
+        assert isinstance(plaid_settings.REQUEST_TIMEOUT, float)
+        assert plaid_settings.seconds("SYNC_LEASE_SECONDS").total_seconds() == 90
+        assert plaid_settings.raw("SYNC_LEASE_SECONDS") == "90"
+
+
+def test_dotted_paths_are_read_as_the_object_they_name():
+    from django_plaid.products.masking import can_view_sensitive
+    from django_plaid.webhooks.handlers import WebhookHandler
+
+    assert plaid_settings.WEBHOOK_HANDLER_CLASS is WebhookHandler
+    assert plaid_settings.SENSITIVE_DATA_ACCESS is can_view_sensitive
+    with (
+        override_settings(PLAID={"WEBHOOK_HANDLER_CLASS": "no.such.Handler"}),
+        pytest.raises(ImportError),
+    ):
+        plaid_settings.WEBHOOK_HANDLER_CLASS  # noqa: B018

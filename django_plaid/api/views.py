@@ -18,24 +18,16 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from .. import jobs, services
-from ..exceptions import (
-    DuplicateItemError,
-    LinkSessionMismatchError,
-    PlaidAPIError,
-    PlaidConfigurationError,
-)
+from .. import jobs
+from ..lifecycle import remove_item, request_refresh
+from ..linking import create_link_token, exchange_public_token
 from ..models import Account, Item, Transaction
-from ..sync import request_sync
-from .errors import (
-    duplicate_item_response,
-    link_session_mismatch_response,
-    plaid_error_response,
-    queue_unavailable_response,
-)
+from ..syncing import request_sync
+from .base import PlaidAPIView, PlaidErrorsMixin
+from .errors import queue_unavailable_response
 from .pagination import DateKeysetPagination
+from .products import refresh_products_response
 from .serializers import (
     AccountSerializer,
     ExchangeSerializer,
@@ -45,30 +37,7 @@ from .serializers import (
     TransactionFilterSerializer,
     TransactionSerializer,
 )
-from .validation import ItemFilters, ValidatedRequestMixin
-
-
-class PlaidErrorsMixin(ValidatedRequestMixin):
-    """Answers Plaid's errors as clean JSON with a fitting status, never a 500.
-
-    Every dj-plaid view has it, and with it the one validation layer of the API
-    (:class:`~django_plaid.api.validation.ValidatedRequestMixin`).
-    """
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, (PlaidAPIError, PlaidConfigurationError)):
-            return plaid_error_response(exc)
-        if isinstance(exc, DuplicateItemError):
-            return duplicate_item_response(exc)
-        if isinstance(exc, LinkSessionMismatchError):
-            return link_session_mismatch_response(exc)
-        return super().handle_exception(exc)
-
-
-class PlaidAPIView(PlaidErrorsMixin, APIView):
-    """Base of dj-plaid's plain views: authenticated users only."""
-
-    permission_classes = (permissions.IsAuthenticated,)
+from .validation import ItemFilters
 
 
 class LinkTokenView(PlaidAPIView):
@@ -82,7 +51,7 @@ class LinkTokenView(PlaidAPIView):
             item = get_object_or_404(
                 Item.objects.for_owner(request.user), item_id=body.validated_data["item_id"]
             )
-        token = services.create_link_token(
+        token = create_link_token(
             request.user,
             item=item,
             platform=body.validated_data["platform"],
@@ -117,7 +86,7 @@ class ExchangeView(PlaidAPIView):
     def post(self, request: Request) -> Response:
         body = ExchangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        item = services.exchange_public_token(
+        item = exchange_public_token(
             request.user,
             body.validated_data["public_token"],
             body.validated_data["metadata"],
@@ -146,7 +115,7 @@ class ItemViewSet(
         return _items(self.request.user)
 
     def perform_destroy(self, instance: Item) -> None:
-        services.remove_item(instance)
+        remove_item(instance)
 
     @action(detail=True, methods=["post"], url_path="update-complete")
     def update_complete(self, request: Request, item_id: str | None = None) -> Response:
@@ -155,7 +124,7 @@ class ItemViewSet(
         Answers 202 at once; the status changes only on what ``/item/get`` says.
         """
         item = self.get_object()
-        services.request_refresh(item.pk)
+        request_refresh(item.pk)
         return _queued(item)
 
     @action(detail=True, methods=["post"])
@@ -179,8 +148,6 @@ class ItemViewSet(
     @action(detail=True, methods=["post"], url_path="refresh-products")
     def refresh_products(self, request: Request, item_id: str | None = None) -> Response:
         """Queue fetches of the Item's other products (auth, identity...); 202 at once."""
-        from ..products.api import refresh_products_response
-
         return refresh_products_response(self.get_object(), request)
 
 

@@ -30,6 +30,10 @@ class ItemQuerySet(OwnedQuerySet):
 class Item(SensitiveSaveMixin, models.Model):
     """A login at one institution (Plaid's Item), owned by one user."""
 
+    #: Not a column: set once this instance's Item is removed at Plaid (or its removal
+    #: failed and was logged), so deleting the row does not call ``/item/remove`` again.
+    removed_at_plaid: bool = False
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

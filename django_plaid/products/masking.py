@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.utils.module_loading import import_string
-
 from ..conf import plaid_settings
 
 #: Per product, the fields of Plaid's object shown in clear when masked; every other field
@@ -163,7 +161,7 @@ def can_view_sensitive(request: Any) -> bool:
 
 def sensitive_visible(request: Any) -> bool:
     """Whether ``request`` may see sensitive values unmasked (``SENSITIVE_DATA_ACCESS``)."""
-    policy = import_string(plaid_settings.SENSITIVE_DATA_ACCESS)
+    policy = plaid_settings.SENSITIVE_DATA_ACCESS
     return bool(policy(request))
 
 

@@ -11,46 +11,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
 from .. import jobs, signals
 from ..client import get_client
-from ..conf import plaid_settings
 from ..exceptions import PlaidAPIError
-from ..models import Account, Item
-from ..services import record_item_error, upsert_accounts
-from ..transactions import required_date
-from .masking import last4
-from .models import (
+from ..items import record_item_error, upsert_accounts
+from ..linking import ensure_plaid_user as ensure_plaid_user
+from ..linking import income_link_token_request as income_link_token_request
+from ..models import (
+    Account,
     AccountOwner,
     AuthNumbers,
     Holding,
     InvestmentTransaction,
+    Item,
     Liability,
     PayrollIncome,
     PlaidUser,
     Security,
 )
+from ..parsing import money, optional_date, required_date
+from ..registry import COVERED_BY
+from ..registry import products_to_fetch as products_to_fetch
+from ..upserts import bulk_upsert
+from .masking import last4
 
 logger = logging.getLogger("django_plaid.products")
 
 #: How far back investment transactions are fetched (Plaid keeps up to 24 months).
 INVESTMENT_HISTORY_DAYS = 730
-
-
-def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def _date(value: Any) -> date | None:
-    return parse_date(value) if value else None
 
 
 def _accounts_by_id(item: Item) -> dict[str, Account]:
@@ -171,29 +168,14 @@ def _upsert_securities(securities: list[dict[str, Any]]) -> dict[str, int]:
             name=s.get("name"),
             ticker_symbol=s.get("ticker_symbol"),
             type=s.get("type"),
-            close_price=_money(s.get("close_price")),
-            close_price_as_of=_date(s.get("close_price_as_of")),
+            close_price=money(s.get("close_price")),
+            close_price_as_of=optional_date(s.get("close_price_as_of")),
             iso_currency_code=s.get("iso_currency_code"),
             raw=s,
         )
         for s in securities
     ]
-    if rows:
-        Security.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["security_id"],
-            update_fields=[
-                "name",
-                "ticker_symbol",
-                "type",
-                "close_price",
-                "close_price_as_of",
-                "iso_currency_code",
-                "raw",
-                "updated_at",
-            ],
-        )
+    bulk_upsert(Security, rows, unique="security_id")
     ids = [s["security_id"] for s in securities]
     return dict(Security.objects.filter(security_id__in=ids).values_list("security_id", "pk"))
 
@@ -210,11 +192,11 @@ def fetch_holdings(item: Item) -> int:
             Holding(
                 account=accounts[h["account_id"]],
                 security_id=securities[h["security_id"]],
-                quantity=_money(h["quantity"]) or Decimal(0),
-                institution_price=_money(h.get("institution_price")),
-                institution_price_as_of=_date(h.get("institution_price_as_of")),
-                institution_value=_money(h.get("institution_value")),
-                cost_basis=_money(h.get("cost_basis")),
+                quantity=money(h["quantity"]) or Decimal(0),
+                institution_price=money(h.get("institution_price")),
+                institution_price_as_of=optional_date(h.get("institution_price_as_of")),
+                institution_value=money(h.get("institution_value")),
+                cost_basis=money(h.get("cost_basis")),
                 iso_currency_code=h.get("iso_currency_code"),
                 raw=h,
             )
@@ -275,35 +257,16 @@ def fetch_investment_transactions(item: Item, *, days: int = INVESTMENT_HISTORY_
                 name=(t.get("name") or "")[:512],
                 type=t.get("type") or "",
                 subtype=t.get("subtype") or "",
-                quantity=_money(t.get("quantity")) or Decimal(0),
-                amount=_money(t.get("amount")) or Decimal(0),
-                price=_money(t.get("price")) or Decimal(0),
-                fees=_money(t.get("fees")),
+                quantity=money(t.get("quantity")) or Decimal(0),
+                amount=money(t.get("amount")) or Decimal(0),
+                price=money(t.get("price")) or Decimal(0),
+                fees=money(t.get("fees")),
                 iso_currency_code=t.get("iso_currency_code"),
                 raw=t,
             )
             for t in latest.values()
         ]
-        InvestmentTransaction.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["investment_transaction_id"],
-            update_fields=[
-                "account",
-                "security",
-                "date",
-                "name",
-                "type",
-                "subtype",
-                "quantity",
-                "amount",
-                "price",
-                "fees",
-                "iso_currency_code",
-                "raw",
-                "updated_at",
-            ],
-        )
+        bulk_upsert(InvestmentTransaction, rows, unique="investment_transaction_id")
         _mark_fetched(item, "investments_transactions")
     return len(rows)
 
@@ -318,11 +281,11 @@ def fetch_investments(item: Item) -> int:
 
 def _interest_rate(kind: str, entry: dict[str, Any]) -> Decimal | None:
     if kind == "mortgage":
-        return _money((entry.get("interest_rate") or {}).get("percentage"))
+        return money((entry.get("interest_rate") or {}).get("percentage"))
     if kind == "student":
-        return _money(entry.get("interest_rate_percentage"))
+        return money(entry.get("interest_rate_percentage"))
     purchase = [a for a in entry.get("aprs") or [] if a.get("apr_type") == "purchase_apr"]
-    return _money(purchase[0].get("apr_percentage")) if purchase else None
+    return money(purchase[0].get("apr_percentage")) if purchase else None
 
 
 @sensitive_variables()
@@ -345,13 +308,13 @@ def fetch_liabilities(item: Item) -> int:
                         account=account,
                         kind=kind,
                         is_overdue=entry.get("is_overdue"),
-                        last_payment_amount=_money(entry.get("last_payment_amount")),
-                        last_payment_date=_date(entry.get("last_payment_date")),
-                        last_statement_balance=_money(entry.get("last_statement_balance")),
-                        minimum_payment_amount=_money(
+                        last_payment_amount=money(entry.get("last_payment_amount")),
+                        last_payment_date=optional_date(entry.get("last_payment_date")),
+                        last_statement_balance=money(entry.get("last_statement_balance")),
+                        minimum_payment_amount=money(
                             entry.get("minimum_payment_amount") or entry.get("next_monthly_payment")
                         ),
-                        next_payment_due_date=_date(entry.get("next_payment_due_date")),
+                        next_payment_due_date=optional_date(entry.get("next_payment_due_date")),
                         interest_rate_percentage=_interest_rate(kind, entry),
                         data=entry,
                     )
@@ -361,7 +324,7 @@ def fetch_liabilities(item: Item) -> int:
     return len(rows)
 
 
-#: Item products and the fetch that stores their data.
+#: Item products and the fetch that stores their data (``registry.FETCHED_PRODUCTS``).
 FETCHERS: dict[str, Callable[[Item], int]] = {
     "auth": fetch_auth,
     "identity": fetch_identity,
@@ -394,10 +357,6 @@ def refresh_product(item: Item, product: str) -> int:
     return count
 
 
-#: The product whose periodic fetch covers each finer-grained refresh.
-COVERED_BY = {"holdings": "investments", "investments_transactions": "investments"}
-
-
 def request_product_refresh(item: Item, product: str) -> None:
     """Queue a fetch of ``product`` (see ``REFRESHERS``) for the Item, after commit.
 
@@ -408,46 +367,10 @@ def request_product_refresh(item: Item, product: str) -> None:
     jobs.enqueue_refresh_product(item.pk, product)
 
 
-def products_to_fetch(item: Item) -> list[str]:
-    """The Item's products that dj-plaid stores data for (besides transactions)."""
-    return [p for p in FETCHERS if p in (item.products or [])]
-
-
 # -- Income (user-scoped) ------------------------------------------------------------------------
 
-
-@sensitive_variables()
-def ensure_plaid_user(user: Any) -> PlaidUser:
-    """The Plaid user of ``user``, created at Plaid (``/user/create``) the first time."""
-    existing = PlaidUser.objects.filter(owner=user).first()
-    if existing is not None:
-        return existing
-    created = get_client().call("user_create", client_user_id=str(user.pk))
-    plaid_user, _ = PlaidUser.objects.get_or_create(
-        owner=user,
-        defaults={
-            "user_id": created["user_id"],
-            "user_token": created.get("user_token") or "",
-            "environment": plaid_settings.ENVIRONMENT,
-        },
-    )
-    return plaid_user
-
-
-@sensitive_variables()
-def income_link_token_request(user: Any, *, platform: str = "web") -> dict[str, Any]:
-    """The ``/link/token/create`` body for payroll income (a Plaid user, not an Item)."""
-    from ..services import link_token_request
-
-    plaid_user = ensure_plaid_user(user)
-    body = link_token_request(user, platform=platform)
-    body["products"] = ["income_verification"]
-    body["income_verification"] = {"income_source_types": ["payroll"]}
-    if plaid_user.user_token:
-        body["user_token"] = plaid_user.user_token
-    else:
-        body["user_id"] = plaid_user.user_id
-    return body
+# A payroll income Link token needs the user's Plaid user: both are made by linking
+# (``ensure_plaid_user``, ``income_link_token_request``), re-exported here.
 
 
 @sensitive_variables()

@@ -15,12 +15,14 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.module_loading import import_string
 
-from .. import jobs, services
+from .. import jobs
 from ..conf import plaid_settings
-from ..models import Item, ItemStatus, WebhookEvent
-from ..sync import request_sync
+from ..items import BROKEN_STATUSES, item_status_for_error, set_item_status
+from ..lifecycle import revoke_account, revoke_item
+from ..models import Item, ItemStatus, PlaidUser, WebhookEvent
+from ..products.services import request_product_refresh
+from ..syncing import request_sync
 
 logger = logging.getLogger("django_plaid.webhooks")
 
@@ -64,34 +66,34 @@ class WebhookHandler:
             "error_type": "ITEM_ERROR",
             "error_code": "UNKNOWN",
         }
-        services.set_item_status(item, services.status_for_error(error), error=error)
+        set_item_status(item, item_status_for_error(error), error=error)
 
     def handle_item_login_repaired(self, payload: dict[str, Any], item: Item) -> None:
         """The login works again (repaired in another app): healthy, error cleared."""
-        services.set_item_status(item, ItemStatus.HEALTHY)
+        set_item_status(item, ItemStatus.HEALTHY)
 
     def handle_item_pending_expiration(self, payload: dict[str, Any], item: Item) -> None:
         """Consent expires soon (UK/EU): warn, unless the Item is already broken."""
         fields = {"consent_expiration_time": payload_datetime(payload, "consent_expiration_time")}
         status = item.status
-        if status not in services.BROKEN_STATUSES:
+        if status not in BROKEN_STATUSES:
             status = ItemStatus.PENDING_EXPIRATION
-        services.set_item_status(item, status, error=item.error, **fields)
+        set_item_status(item, status, error=item.error, **fields)
 
     def handle_item_pending_disconnect(self, payload: dict[str, Any], item: Item) -> None:
         """The Item stops working in about 7 days unless the user relinks: warn."""
-        if item.status not in services.BROKEN_STATUSES:
-            services.set_item_status(item, ItemStatus.PENDING_DISCONNECT)
+        if item.status not in BROKEN_STATUSES:
+            set_item_status(item, ItemStatus.PENDING_DISCONNECT)
 
     def handle_item_user_permission_revoked(self, payload: dict[str, Any], item: Item) -> None:
         """The user revoked access: Plaid advises removing the Item and deleting its data."""
-        services.revoke_item(item, plaid_error(payload, "error"))
+        revoke_item(item, plaid_error(payload, "error"))
 
     def handle_item_user_account_revoked(self, payload: dict[str, Any], item: Item) -> None:
         """One account was revoked at the bank: delete that account's data."""
         account_id = payload_string(payload, "account_id", max_length=100)
         if account_id:
-            services.revoke_account(item, account_id)
+            revoke_account(item, account_id)
 
     def handle_item_new_accounts_available(self, payload: dict[str, Any], item: Item) -> None:
         """New accounts at the bank: the next update-mode Link token offers account selection."""
@@ -162,8 +164,6 @@ class WebhookHandler:
 
     def handle_income_income_verification(self, payload: dict[str, Any], item: Item | None) -> None:
         """Payroll income was processed for a Plaid user: fetch it."""
-        from ..products.models import PlaidUser
-
         user_id = payload_string(payload, "user_id", max_length=100)
         plaid_user = PlaidUser.objects.filter(user_id=user_id).first() if user_id else None
         if plaid_user is None:
@@ -237,12 +237,10 @@ def plaid_error(payload: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 
 def _queue_refresh(item: Item, product: str) -> None:
-    from ..products.services import request_product_refresh
-
     request_product_refresh(item, product)
 
 
 def get_webhook_handler() -> WebhookHandler:
     """An instance of ``PLAID["WEBHOOK_HANDLER_CLASS"]``."""
-    handler_class = import_string(plaid_settings.WEBHOOK_HANDLER_CLASS)
+    handler_class = plaid_settings.WEBHOOK_HANDLER_CLASS
     return handler_class()

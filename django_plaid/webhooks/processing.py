@@ -16,7 +16,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import signals
+from .. import jobs, signals
 from ..conf import plaid_settings
 from ..exceptions import PlaidWebhookVerificationError
 from ..models import Item, WebhookDrain, WebhookEvent, WebhookEventStatus
@@ -243,8 +243,6 @@ def schedule_drain() -> bool:
 
 
 def _queue_drain() -> None:
-    from .. import jobs
-
     try:
         queued = jobs.send_drain_webhooks()
     except Exception:

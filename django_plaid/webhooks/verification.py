@@ -97,7 +97,7 @@ def verify_webhook(body: bytes, header: str | None, *, now: float | None = None)
     iat = claims["iat"]
     if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not math.isfinite(iat):
         raise PlaidWebhookVerificationError("bad_iat", "The JWT's iat is not a time in seconds.")
-    if now - iat > int(plaid_settings.WEBHOOK_MAX_AGE):
+    if now - iat > plaid_settings.WEBHOOK_MAX_AGE:
         raise PlaidWebhookVerificationError("stale", "The JWT is older than WEBHOOK_MAX_AGE.")
     if iat > now + FUTURE_IAT_LEEWAY:
         raise PlaidWebhookVerificationError("future_iat", "The JWT is issued in the future.")
@@ -268,7 +268,7 @@ def _take_fetch_budget() -> bool:
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, FETCH_WINDOW_SECONDS * 2)
         used = 1
-    return int(used) <= int(plaid_settings.WEBHOOK_KEY_FETCHES_PER_MINUTE)
+    return int(used) <= plaid_settings.WEBHOOK_KEY_FETCHES_PER_MINUTE
 
 
 def _fetch_and_store(kid: str) -> str:

@@ -32,7 +32,7 @@ class PlaidWebhookView(View):
         fingerprint = None
         try:
             body = self._read_body(request)
-            verified = bool(plaid_settings.WEBHOOK_VERIFY)
+            verified = plaid_settings.WEBHOOK_VERIFY
             if verified:
                 header = request.headers.get("Plaid-Verification")
                 verify_webhook(body, header)
@@ -55,7 +55,7 @@ class PlaidWebhookView(View):
         return JsonResponse({"received": True, "id": stored.id})
 
     def _read_body(self, request: HttpRequest) -> bytes:
-        limit = int(plaid_settings.WEBHOOK_MAX_BODY_BYTES)
+        limit = plaid_settings.WEBHOOK_MAX_BODY_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

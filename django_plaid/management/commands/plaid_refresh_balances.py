@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import services
+from ...balances import refresh_balances
 from ...exceptions import PlaidAPIError
 from ..selection import add_item_arguments, selected_items
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         failed = 0
         for item in selected_items(item_ids, all).iterator():
             try:
-                refreshed = services.refresh_balances(item)
+                refreshed = refresh_balances(item)
             except PlaidAPIError as e:
                 failed += 1
                 self.stderr.write(f"{item.item_id}: {e.error_code} {e.error_message}")

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import services
 from ...exceptions import PlaidAPIError
+from ...lifecycle import rotate_access_token
 from ..selection import add_item_arguments, selected_items
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"would rotate {item.item_id}")
                 continue
             try:
-                services.rotate_access_token(item)
+                rotate_access_token(item)
             except PlaidAPIError as e:
                 failed += 1
                 self.stderr.write(f"{item.item_id}: {e.error_code} {e.error_message}")

@@ -7,10 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import F
 
-from ... import services
 from ...exceptions import PlaidAPIError
 from ...models import Item
-from ...sync import request_sync, run_sync
+from ...syncing import request_sync, run_sync, sync_pass
 from ..selection import add_item_arguments, selected_items
 
 
@@ -34,7 +33,7 @@ class Command(BaseCommand):
                 continue
             Item.objects.filter(pk=item.pk).update(sync_requested=F("sync_requested") + 1)
             try:
-                ran = run_sync(item.pk, services.sync_item)
+                ran = run_sync(item.pk, sync_pass)
             except PlaidAPIError as e:
                 failed += 1
                 self.stderr.write(f"{item.item_id}: {e.error_code} {e.error_message}")

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import services
 from ...conf import plaid_settings
 from ...exceptions import PlaidAPIError
+from ...lifecycle import update_item_webhook
 from ...models import Item
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"would update {item.item_id}: {item.webhook or '-'} -> {url}")
                 continue
             try:
-                services.update_item_webhook(item, url)
+                update_item_webhook(item, url)
             except PlaidAPIError as e:
                 failed += 1
                 self.stderr.write(f"{item.item_id}: {e.error_code} {e.error_message}")

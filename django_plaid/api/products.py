@@ -16,13 +16,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import jobs
-from ..api.errors import queue_unavailable_response
-from ..api.pagination import DateKeysetPagination
-from ..api.validation import AccountFilters, DatedFilters
-from ..api.views import PlaidErrorsMixin
-from .masking import mask, sensitive_visible
-from .models import AccountOwner, AuthNumbers, Holding, InvestmentTransaction, Liability
-from .services import FETCHERS, request_product_refresh
+from ..models import (
+    AccountOwner,
+    AuthNumbers,
+    Holding,
+    InvestmentTransaction,
+    Liability,
+    PayrollIncome,
+    PlaidUser,
+)
+from ..products.masking import mask, sensitive_visible
+from ..products.services import request_product_refresh
+from ..registry import FETCHED_PRODUCTS
+from .base import PlaidErrorsMixin
+from .errors import queue_unavailable_response
+from .pagination import DateKeysetPagination
+from .validation import AccountFilters, DatedFilters
 
 
 class _SensitiveMixin:
@@ -228,16 +237,12 @@ class IncomeViewSet(PlaidErrorsMixin, viewsets.GenericViewSet):
     serializer_class = PayrollIncomeSerializer
 
     def list(self, request: Request) -> Response:
-        from .models import PayrollIncome
-
         rows = PayrollIncome.objects.filter(plaid_user__owner_id=request.user.pk)
         return Response(self.get_serializer(rows, many=True).data)
 
     @action(detail=False, methods=["post"])
     def refresh(self, request: Request) -> Response:
         """Queue a fetch of the user's payroll income; 202 at once (404 before any Link)."""
-        from .models import PlaidUser
-
         plaid_user = PlaidUser.objects.filter(owner_id=request.user.pk).first()
         if plaid_user is None:
             return Response(
@@ -253,7 +258,9 @@ class RefreshProductsSerializer(serializers.Serializer):
     """Body of ``POST items/{item_id}/refresh-products/``."""
 
     products = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(FETCHERS)), required=False, allow_empty=False
+        child=serializers.ChoiceField(choices=sorted(FETCHED_PRODUCTS)),
+        required=False,
+        allow_empty=False,
     )
 
 
@@ -261,7 +268,9 @@ def refresh_products_response(item: Any, request: Request) -> Response:
     """Queue fetches of the Item's products (all it has, or those named); 202."""
     body = RefreshProductsSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    wanted = body.validated_data.get("products") or [p for p in FETCHERS if p in item.products]
+    wanted = body.validated_data.get("products") or [
+        p for p in FETCHED_PRODUCTS if p in item.products
+    ]
     missing = [p for p in wanted if p not in (item.products or [])]
     if missing:
         return Response(
