@@ -31,7 +31,7 @@ from ..registry import FETCHED_PRODUCTS
 from .base import PlaidErrorsMixin
 from .errors import queue_unavailable_response
 from .pagination import DateKeysetPagination
-from .validation import AccountFilters, DatedFilters
+from .validation import AccountFilters, AmountField, DatedFilters
 
 
 class _SensitiveMixin:
@@ -82,17 +82,11 @@ class HoldingSerializer(_AccountRefs):
     security_name = serializers.CharField(source="security.name", allow_null=True)
     ticker_symbol = serializers.CharField(source="security.ticker_symbol", allow_null=True)
     security_type = serializers.CharField(source="security.type", allow_null=True)
-    quantity = serializers.DecimalField(max_digits=28, decimal_places=10, coerce_to_string=False)
-    institution_price = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
+    quantity = AmountField()
+    institution_price = AmountField(allow_null=True)
     institution_price_as_of = serializers.DateField(allow_null=True)
-    institution_value = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
-    cost_basis = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
+    institution_value = AmountField(allow_null=True)
+    cost_basis = AmountField(allow_null=True)
     iso_currency_code = serializers.CharField(allow_null=True)
 
 
@@ -105,12 +99,10 @@ class InvestmentTransactionSerializer(_AccountRefs):
     name = serializers.CharField()
     type = serializers.CharField()
     subtype = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=28, decimal_places=10, coerce_to_string=False)
-    amount = serializers.DecimalField(max_digits=28, decimal_places=10, coerce_to_string=False)
-    price = serializers.DecimalField(max_digits=28, decimal_places=10, coerce_to_string=False)
-    fees = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
+    quantity = AmountField()
+    amount = AmountField()
+    price = AmountField()
+    fees = AmountField(allow_null=True)
     iso_currency_code = serializers.CharField(allow_null=True)
 
 
@@ -119,16 +111,10 @@ class LiabilitySerializer(_SensitiveMixin, _AccountRefs):
 
     kind = serializers.CharField()
     is_overdue = serializers.BooleanField(allow_null=True)
-    last_payment_amount = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
+    last_payment_amount = AmountField(allow_null=True)
     last_payment_date = serializers.DateField(allow_null=True)
-    last_statement_balance = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
-    minimum_payment_amount = serializers.DecimalField(
-        max_digits=28, decimal_places=10, coerce_to_string=False, allow_null=True
-    )
+    last_statement_balance = AmountField(allow_null=True)
+    minimum_payment_amount = AmountField(allow_null=True)
     next_payment_due_date = serializers.DateField(allow_null=True)
     interest_rate_percentage = serializers.DecimalField(
         max_digits=12, decimal_places=6, coerce_to_string=False, allow_null=True

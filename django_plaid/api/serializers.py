@@ -11,7 +11,15 @@ from rest_framework import serializers
 
 from ..conf import plaid_settings
 from ..models import Account, Item, Transaction
-from .validation import DatedFilters, IdField, StrictCharField, TextField, item_id_field, max_length
+from .validation import (
+    AmountField,
+    DatedFilters,
+    IdField,
+    StrictCharField,
+    TextField,
+    item_id_field,
+    max_length,
+)
 
 
 class LinkTokenRequestSerializer(serializers.Serializer):
@@ -157,15 +165,9 @@ ITEM_ERROR_FIELDS = ("error_type", "error_code", "error_message", "display_messa
 class BalancesSerializer(serializers.Serializer):
     """An Account's cached balances, in Plaid's shape."""
 
-    available = serializers.DecimalField(
-        source="balance_available", max_digits=28, decimal_places=10, coerce_to_string=False
-    )
-    current = serializers.DecimalField(
-        source="balance_current", max_digits=28, decimal_places=10, coerce_to_string=False
-    )
-    limit = serializers.DecimalField(
-        source="balance_limit", max_digits=28, decimal_places=10, coerce_to_string=False
-    )
+    available = AmountField(source="balance_available")
+    current = AmountField(source="balance_current")
+    limit = AmountField(source="balance_limit")
     iso_currency_code = serializers.CharField(allow_null=True)
     unofficial_currency_code = serializers.CharField(allow_null=True)
 
@@ -233,7 +235,7 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     account_id = serializers.CharField(source="account.account_id", read_only=True)
     item_id = serializers.CharField(source="item.item_id", read_only=True)
-    amount = serializers.DecimalField(max_digits=28, decimal_places=10, coerce_to_string=False)
+    amount = AmountField()
     personal_finance_category = serializers.SerializerMethodField()
 
     class Meta:

@@ -35,6 +35,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..models import Account, Item, Transaction
+from ..models.base import MoneyField
 
 #: Bodies nested deeper than this are refused; Link's metadata needs four levels.
 MAX_JSON_DEPTH = 32
@@ -320,3 +321,14 @@ __all__ = [
     "max_length",
     "validate_path_ids",
 ]
+
+
+class AmountField(serializers.DecimalField):
+    """An amount as the API shows it: a JSON number with the models' precision
+    (``MoneyField``: 28 digits, 10 after the point), never a string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", MoneyField.MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MoneyField.DECIMAL_PLACES)
+        kwargs.setdefault("coerce_to_string", False)
+        super().__init__(**kwargs)

@@ -14,9 +14,12 @@ class MoneyField(models.DecimalField):
     the ``DecimalField`` it is, so migrations (and the autodetector) see no new field type.
     """
 
+    MAX_DIGITS = 28
+    DECIMAL_PLACES = 10
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 28)
-        kwargs.setdefault("decimal_places", 10)
+        kwargs.setdefault("max_digits", self.MAX_DIGITS)
+        kwargs.setdefault("decimal_places", self.DECIMAL_PLACES)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
