@@ -1,6 +1,7 @@
 """An offline Plaid API emulator that the unmodified plaid-python SDK can talk to.
 
-Needs the ``emulator`` extra (werkzeug). Nothing in the Django app imports this package.
+Needs the ``emulator`` extra (werkzeug) to serve; imports neither Django nor the app. The app
+imports it only from ``django_plaid.testing``.
 
 Served: Link (``/link/token/create``, ``/emulator/link/complete``), Items, accounts and
 balances, institutions, Transactions (sync, get, refresh), Auth (``/auth/get``,
@@ -15,12 +16,16 @@ documents its part: ``endpoints/*`` the routes and their errors, ``account_numbe
 
 from __future__ import annotations
 
-from .errors import CATALOGUE, PlaidAPIError
-from .faults import Fault, FaultRegistry
-from .server import Emulator
-from .state import EmulatorState
-from .transactions import TransactionLedger
-from .webhooks import Delivery
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import CATALOGUE, PlaidAPIError
+    from .faults import Fault, FaultRegistry
+    from .server import Emulator
+    from .state import EmulatorState
+    from .transactions import TransactionLedger
+    from .webhooks import Delivery
 
 __all__ = [
     "CATALOGUE",
@@ -32,3 +37,30 @@ __all__ = [
     "PlaidAPIError",
     "TransactionLedger",
 ]
+
+# Each public name and the module that defines it. They load on first use (PEP 562), so
+# ``django_plaid.emulator.signing`` (which ``django_plaid.testing.webhooks`` re-exports)
+# imports without the ``emulator`` extra: only ``server`` needs werkzeug.
+_HOMES = {
+    "CATALOGUE": "errors",
+    "Delivery": "webhooks",
+    "Emulator": "server",
+    "EmulatorState": "state",
+    "Fault": "faults",
+    "FaultRegistry": "faults",
+    "PlaidAPIError": "errors",
+    "TransactionLedger": "transactions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
