@@ -20,11 +20,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .errors import CATALOGUE, PlaidAPIError
+    from .errors import CATALOGUE, PlaidErrorResponse
+    from .errors import PlaidErrorResponse as PlaidAPIError  # noqa: F401 (old name)
     from .faults import Fault, FaultRegistry
+    from .ledger import TransactionLedger
     from .server import Emulator
     from .state import EmulatorState
-    from .transactions import TransactionLedger
     from .webhooks import Delivery
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "EmulatorState",
     "Fault",
     "FaultRegistry",
-    "PlaidAPIError",
+    "PlaidErrorResponse",
     "TransactionLedger",
 ]
 
@@ -48,16 +49,20 @@ _HOMES = {
     "EmulatorState": "state",
     "Fault": "faults",
     "FaultRegistry": "faults",
-    "PlaidAPIError": "errors",
-    "TransactionLedger": "transactions",
+    "PlaidErrorResponse": "errors",
+    "TransactionLedger": "ledger",
 }
+#: Earlier names kept importable: the old name of ``PlaidErrorResponse`` (it clashed with
+#: the app's ``django_plaid.exceptions.PlaidAPIError``, a different class).
+_ALIASES = {"PlaidAPIError": "PlaidErrorResponse"}
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
+    target = _ALIASES.get(name, name)
+    home = _HOMES.get(target)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
+    value = getattr(import_module(f"{__name__}.{home}"), target)
     globals()[name] = value
     return value
 

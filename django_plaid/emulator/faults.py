@@ -34,8 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import CATALOGUE, PlaidAPIError
-from .transactions import decode_cursor
+from .errors import CATALOGUE, PlaidErrorResponse
+from .ledger import decode_cursor
 
 if TYPE_CHECKING:
     from .app import RequestContext, Response
@@ -107,16 +107,16 @@ class Fault:
             "active": self.active,
         }
 
-    def error(self, path: str) -> PlaidAPIError:
+    def error(self, path: str) -> PlaidErrorResponse:
         """The error an ``http_500``, ``rate_limit`` or ``error`` fault answers with."""
         if self.kind == "http_500":
-            return PlaidAPIError("INTERNAL_SERVER_ERROR", self.error_message)
+            return PlaidErrorResponse("INTERNAL_SERVER_ERROR", self.error_message)
         if self.kind == "rate_limit":
             code = self.error_code or RATE_LIMIT_CODES.get(path, "RATE_LIMIT")
-            return PlaidAPIError(code, self.error_message)
+            return PlaidErrorResponse(code, self.error_message)
         assert self.kind == "error"
         assert self.error_code is not None
-        return PlaidAPIError(self.error_code, self.error_message)
+        return PlaidErrorResponse(self.error_code, self.error_message)
 
 
 class FaultRegistry:
@@ -267,7 +267,7 @@ class FaultRegistry:
         if answer.kind == "mutation_during_pagination":
             assert item_id is not None
             self._state.mutate_during_pagination(item_id)
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", answer.error_message
             )
         raise answer.error(path)
@@ -278,5 +278,5 @@ class FaultRegistry:
             return None
         try:
             return self._state.item_for_access_token(access_token).item_id
-        except PlaidAPIError:
+        except PlaidErrorResponse:
             return None

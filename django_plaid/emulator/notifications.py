@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from . import ids
-from .errors import PlaidAPIError
+from .errors import PlaidErrorResponse
 from .state import Account, EmulatorState, Item
 from .webhooks import Delivery
 
@@ -131,7 +131,7 @@ def webhook_error(
     error_code: str, *, display_message: str | None = None, error_type: str | None = None
 ) -> dict[str, Any]:
     """A catalogue error as webhooks embed it (``status``, no ``request_id``)."""
-    error = PlaidAPIError(error_code, display_message=display_message, error_type=error_type)
+    error = PlaidErrorResponse(error_code, display_message=display_message, error_type=error_type)
     return error.to_webhook_dict()
 
 

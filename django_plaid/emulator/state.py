@@ -16,18 +16,18 @@ from .data import (
     accounts_for,
     get_institution,
 )
-from .errors import PlaidAPIError, error_for_code
+from .errors import PlaidErrorResponse, error_for_code
 from .faults import FaultRegistry
 from .income import DEFAULT_PAYROLL_INSTITUTION_ID, PAYROLL_INSTITUTIONS
 from .investments import InvestmentBook
-from .merchants import custom_merchant
-from .transactions import (
+from .ledger import (
     MAX_DAYS,
     Transaction,
     TransactionLedger,
     ledger_accounts,
     random_transaction_id,
 )
+from .merchants import custom_merchant
 from .webhooks import WebhookDispatcher, WebhookKeyStore
 
 __all__ = [
@@ -206,7 +206,7 @@ class Item:
         return self.username == DYNAMIC_USERNAME
 
     @property
-    def error(self) -> PlaidAPIError | None:
+    def error(self) -> PlaidErrorResponse | None:
         """The Item's current error as an exception, or None when healthy."""
         if self.error_code is None:
             return None
@@ -432,7 +432,7 @@ class EmulatorState:
         with self.lock:
             token = self.link_tokens.get(link_token)
             if token is None:
-                raise PlaidAPIError("INVALID_LINK_TOKEN")
+                raise PlaidErrorResponse("INVALID_LINK_TOKEN")
             return token
 
     def get_link_token(self, link_token: str) -> LinkToken:
@@ -440,9 +440,9 @@ class EmulatorState:
         with self.lock:
             token = self.link_tokens.get(link_token)
             if token is None:
-                raise PlaidAPIError("INVALID_LINK_TOKEN")
+                raise PlaidErrorResponse("INVALID_LINK_TOKEN")
             if self.now() >= token.expires_at:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_LINK_TOKEN",
                     "link token has expired",
                     display_message="Your session has expired. Please try again.",
@@ -479,7 +479,7 @@ class EmulatorState:
         """
         institution = get_institution(institution_id)
         if institution is None:
-            raise PlaidAPIError("INVALID_INSTITUTION")
+            raise PlaidErrorResponse("INVALID_INSTITUTION")
         products = sorted(set(products))
         not_ready = set(not_ready)
         unknown = not_ready - set(READINESS_PRODUCTS)
@@ -493,7 +493,7 @@ class EmulatorState:
             # The user verifies one account by micro-deposits instead of logging in.
             templates = [t for t in templates if t.subtype == "checking"][:1]
         if not templates:
-            raise PlaidAPIError("NO_ACCOUNTS")
+            raise PlaidErrorResponse("NO_ACCOUNTS")
         with self.lock:
             now = self.now()
             item = Item(
@@ -527,21 +527,21 @@ class EmulatorState:
         with self.lock:
             item = self.items.get(item_id)
             if item is None:
-                raise PlaidAPIError("ITEM_NOT_FOUND")
+                raise PlaidErrorResponse("ITEM_NOT_FOUND")
             return item
 
     def item_for_access_token(self, access_token: str) -> Item:
         """Return the Item behind an access token or raise INVALID_ACCESS_TOKEN."""
         with self.lock:
             if not ids.is_access_token(access_token):
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_ACCESS_TOKEN",
                     "provided access token is in an invalid format. expected format: "
                     f"access-<environment>-<identifier> (environment: {ids.ENVIRONMENT})",
                 )
             item_id = self._access_tokens.get(access_token)
             if item_id is None or item_id not in self.items:
-                raise PlaidAPIError("INVALID_ACCESS_TOKEN")
+                raise PlaidErrorResponse("INVALID_ACCESS_TOKEN")
             return self.items[item_id]
 
     def remove_item(self, item_id: str) -> None:
@@ -549,7 +549,7 @@ class EmulatorState:
         with self.lock:
             item = self.items.pop(item_id, None)
             if item is None:
-                raise PlaidAPIError("ITEM_NOT_FOUND")
+                raise PlaidErrorResponse("ITEM_NOT_FOUND")
             self._access_tokens.pop(item.access_token, None)
             user = self.users.get(item.user_id or "")
             if user is not None and item_id in user.item_ids:
@@ -592,7 +592,7 @@ class EmulatorState:
             if product in found.products:
                 return False
             if product not in found.institution.products:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "PRODUCTS_NOT_SUPPORTED",
                     f"the following products are not supported by this institution: {product}",
                 )
@@ -673,7 +673,7 @@ class EmulatorState:
             found = self.resolve_item(item)
             account = next((a for a in found.accounts if a.account_id == account_id), None)
             if account is None or not is_auth_account(account):
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_ACCOUNT_ID",
                     f"account_id {account_id} is not a checking, savings or cash management "
                     "account of this Item",
@@ -688,7 +688,7 @@ class EmulatorState:
         """Create a ``/user/create`` user; INVALID_FIELD if ``client_user_id`` has one."""
         with self.lock:
             if client_user_id in self._client_user_ids:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_FIELD",
                     "a user has already been created for the given client_user_id; store "
                     "and reuse the user_id (and user_token) from the first /user/create call",
@@ -714,9 +714,9 @@ class EmulatorState:
             if user_token is not None:
                 found_id = self._user_tokens.get(user_token)
                 if found_id is None or found_id not in self.users:
-                    raise PlaidAPIError("INVALID_USER_TOKEN")
+                    raise PlaidErrorResponse("INVALID_USER_TOKEN")
                 if user_id is not None and user_id != found_id:
-                    raise PlaidAPIError(
+                    raise PlaidErrorResponse(
                         "INVALID_USER_ID", "user_id and user_token name different users"
                     )
                 return self.users[found_id]
@@ -724,7 +724,7 @@ class EmulatorState:
                 raise ValueError("pass user_id or user_token")
             user = self.users.get(user_id)
             if user is None:
-                raise PlaidAPIError("INVALID_USER_ID")
+                raise PlaidErrorResponse("INVALID_USER_ID")
             return user
 
     def resolve_user(self, user: str | User) -> User:
@@ -809,22 +809,22 @@ class EmulatorState:
         with self.lock:
             token = self.public_tokens.get(public_token)
             if token is None or token.item_id not in self.items:
-                raise PlaidAPIError("INVALID_PUBLIC_TOKEN")
+                raise PlaidErrorResponse("INVALID_PUBLIC_TOKEN")
             if token.exchanged_at is not None:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_PUBLIC_TOKEN",
                     "provided public token has already been exchanged; public tokens are "
                     "single-use",
                 )
             if self.now() >= token.expires_at:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_PUBLIC_TOKEN",
                     "provided public token is expired. Public tokens expire 30 minutes after "
                     "creation at which point they can no longer be exchanged",
                 )
             if token.update_mode:
                 # Plaid's update mode keeps the access token; exchanging is an app bug.
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_PUBLIC_TOKEN",
                     "this public token comes from Link update mode and cannot be exchanged; "
                     "the Item's access token is unchanged",
@@ -847,7 +847,7 @@ class EmulatorState:
         with self.lock:
             found = self.resolve_item(item)
             if found.ledger is None:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "PRODUCT_NOT_ENABLED",
                     "the requested product is not enabled for this item: transactions",
                 )
@@ -879,7 +879,7 @@ class EmulatorState:
             if found.ledger is not None:
                 return found
             if "transactions" not in found.institution.products:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "PRODUCTS_NOT_SUPPORTED",
                     "the following products are not supported by this institution: transactions",
                 )
@@ -968,14 +968,14 @@ class EmulatorState:
             try:
                 return ledger.get(transaction_id)
             except KeyError:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "INVALID_FIELD", f"transaction_id {transaction_id} is not a current transaction"
                 ) from None
         candidates = [t for t in ledger.current.values() if not (posted and t.pending)]
         if not candidates:
             candidates = list(ledger.current.values())
         if not candidates:
-            raise PlaidAPIError("INVALID_FIELD", "the Item has no transactions")
+            raise PlaidErrorResponse("INVALID_FIELD", "the Item has no transactions")
         return ledger.rng.choice(candidates)
 
     def modify_transaction(
@@ -1088,7 +1088,7 @@ class EmulatorState:
                 ledger.accounts[0] if ledger.accounts else None,
             )
             if default_account is None:
-                raise PlaidAPIError(
+                raise PlaidErrorResponse(
                     "NO_ACCOUNTS", "the Item has no depository or credit accounts for transactions"
                 )
             new_ids = []

@@ -137,7 +137,7 @@ from plaid.model.webhook_verification_key_get_response import (
     WebhookVerificationKeyGetResponse,
 )
 
-from django_plaid.emulator import CATALOGUE, PlaidAPIError
+from django_plaid.emulator import CATALOGUE, PlaidErrorResponse
 from django_plaid.emulator.data import INSTITUTIONS
 from django_plaid.emulator.errors import error_for_code
 
@@ -280,7 +280,7 @@ def test_every_route_has_a_model():
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_catalogue_errors_deserialize(code):
-    error = PlaidAPIError(code)
+    error = PlaidErrorResponse(code)
     api_body = error.to_dict("abcdefghijklmno")
     assert set(api_body) == ERROR_KEYS
     parsed = deserialize(api_body, PlaidError)
@@ -293,7 +293,7 @@ def test_catalogue_errors_deserialize(code):
 def test_unknown_codes_still_make_valid_errors():
     deserialize(error_for_code("BRAND_NEW_CODE").to_dict("abcdefghijklmno"), PlaidError)
     with pytest.raises(ValueError, match="unknown Plaid error code"):
-        PlaidAPIError("BRAND_NEW_CODE")
+        PlaidErrorResponse("BRAND_NEW_CODE")
 
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))

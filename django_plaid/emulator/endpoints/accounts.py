@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..routes import Route
 from ..state import Account, EmulatorState
 from ..validation import get_datetime, get_object, get_str_list
@@ -21,7 +21,7 @@ def _select(accounts: list[Account], body: dict[str, Any]) -> list[Account]:
     known = {account.account_id for account in accounts}
     unknown = [account_id for account_id in wanted if account_id not in known]
     if unknown:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_ACCOUNT_ID",
             "one or more of the account IDs is invalid: " + ", ".join(unknown),
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..investments import INVESTMENT_TYPES, SECURITIES
 from ..notifications import notify_investments_historical_update
 from ..routes import Route
@@ -93,7 +93,7 @@ def investments_transactions_get(state: EmulatorState, body: dict[str, Any]) -> 
     )
     if not linked and async_update:
         notify_investments_historical_update(state, item)
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "PRODUCT_NOT_READY",
             "the requested product is not yet ready: investments transactions are being "
             "extracted; wait for the HISTORICAL_UPDATE webhook",
