@@ -12,6 +12,11 @@ balances, institutions, Transactions (sync, get, refresh), Auth (``/auth/get``,
 documents its part: ``endpoints/*`` the routes and their errors, ``account_numbers``,
 ``identity``, ``investments``, ``liabilities`` and ``income`` the sandbox data,
 ``notifications`` the webhooks, ``endpoints/emulator`` the ``/emulator/*`` controls.
+
+Dependencies run one way: ``records`` (plain data) under the state parts (``store``,
+``tokens``, ``items``, ``users``, ``products``, ``readiness``, ``transaction_changes``),
+which ``state.EmulatorState`` composes; ``notifications`` needs only ``records``, and
+``endpoints`` sit on top.
 """
 
 from __future__ import annotations

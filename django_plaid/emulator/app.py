@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from . import ids
+from .endpoints import default_routes
 from .errors import PlaidErrorResponse
 from .routes import RawJSON, Route
 from .state import EmulatorState
@@ -76,8 +77,6 @@ class EmulatorApp:
         routes: Iterable[Route] | None = None,
     ) -> None:
         if routes is None:
-            from .endpoints import default_routes
-
             routes = default_routes()
         self.state = state
         self.client_id = client_id

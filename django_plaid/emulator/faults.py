@@ -32,14 +32,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import CATALOGUE, PlaidErrorResponse
 from .ledger import decode_cursor
 
 if TYPE_CHECKING:
-    from .app import RequestContext, Response
-    from .state import EmulatorState
+    from .records import Item
 
 __all__ = ["FAULT_KINDS", "RATE_LIMIT_CODES", "Fault", "FaultRegistry"]
 
@@ -119,10 +118,28 @@ class Fault:
         return PlaidErrorResponse(self.error_code, self.error_message)
 
 
+class FaultTarget(Protocol):
+    """What the registry needs of ``state.EmulatorState`` (this module never imports it)."""
+
+    def item_for_access_token(self, access_token: str) -> Item: ...
+
+    def mutate_during_pagination(self, item: str | Item) -> str: ...
+
+
+class FaultedCall(Protocol):
+    """What the hook reads of ``app.RequestContext`` (this module never imports it)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+
 class FaultRegistry:
     """The active faults and the ``app.hooks`` hook that fires them (thread-safe)."""
 
-    def __init__(self, state: EmulatorState, *, seed: int = 0) -> None:
+    def __init__(self, state: FaultTarget, *, seed: int = 0) -> None:
         self._state = state
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
@@ -218,8 +235,8 @@ class FaultRegistry:
 
     # -- the hook -----------------------------------------------------------------------------
 
-    def __call__(self, context: RequestContext) -> Response | None:
-        """``app.hooks`` entry: fire the faults that match this request."""
+    def __call__(self, context: FaultedCall) -> None:
+        """``app.hooks`` entry: fire the faults that match this request (by raising)."""
         path = context.path
         if path.startswith("/emulator/"):
             return None

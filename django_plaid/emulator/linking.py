@@ -16,11 +16,14 @@ from .data import Institution, get_institution
 from .errors import PlaidErrorResponse, error_for_code
 from .income import INCOME_PRODUCTS
 from .notifications import notify_income_verification
-from .state import MICRODEPOSITS_INSTITUTION_ID, MICRODEPOSITS_PASSWORD, EmulatorState, Item
+from .records import Item
+from .state import EmulatorState
 
 __all__ = [
     "DEFAULT_PASSWORD",
     "DEFAULT_USERNAME",
+    "MICRODEPOSITS_INSTITUTION_ID",
+    "MICRODEPOSITS_PASSWORD",
     "SANDBOX_USERNAMES",
     "check_credentials",
     "check_products",
@@ -32,6 +35,9 @@ __all__ = [
 
 DEFAULT_USERNAME = "user_good"
 DEFAULT_PASSWORD = "pass_good"
+#: The automated micro-deposits flow: this password at Houndstooth Bank, with ``auth``.
+MICRODEPOSITS_PASSWORD = "microdeposits_good"
+MICRODEPOSITS_INSTITUTION_ID = "ins_109512"
 
 #: Sandbox personas that accept any non-blank password. They all get ``user_good``'s
 #: accounts for now; later phases give them their own data.

@@ -115,7 +115,7 @@ def test_clock_is_injectable(plaid_emulator, api):
         plaid_emulator.state.clock = lambda: fixed + timedelta(minutes=31)
         assert error_of(lambda: exchange(api, token))[1].error_code == "INVALID_PUBLIC_TOKEN"
     finally:
-        from django_plaid.emulator.state import _utcnow
+        from django_plaid.emulator.store import _utcnow
 
         plaid_emulator.state.clock = _utcnow
 

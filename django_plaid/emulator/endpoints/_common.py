@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from ..data import LINKABLE_PRODUCTS
 from ..errors import PlaidErrorResponse
-from ..state import Account, EmulatorState, Item
+from ..records import Account, Item
+from ..state import EmulatorState
 from ..validation import get_object, get_str, get_str_list, invalid_field
 
 __all__ = [

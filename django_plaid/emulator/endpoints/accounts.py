@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import PlaidErrorResponse
+from ..records import Account
 from ..routes import Route
-from ..state import Account, EmulatorState
+from ..state import EmulatorState
 from ..validation import get_datetime, get_object, get_str_list
 from ._common import item_for_data
 

@@ -17,8 +17,9 @@ from typing import Any
 from ..errors import PlaidErrorResponse
 from ..faults import FAULT_KINDS
 from ..ledger import MAX_DAYS
+from ..records import READINESS_PRODUCTS, Item
 from ..routes import Route
-from ..state import READINESS_PRODUCTS, EmulatorState, Item
+from ..state import EmulatorState
 from ..validation import get_bool, get_int, get_number, get_str, invalid_field, require
 
 __all__ = [

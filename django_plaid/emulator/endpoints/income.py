@@ -29,8 +29,9 @@ from typing import Any
 from ..errors import PlaidErrorResponse
 from ..income import VERIFICATION_STATUSES, payroll_item
 from ..notifications import notify_income_verification
+from ..records import User
 from ..routes import Route
-from ..state import EmulatorState, User
+from ..state import EmulatorState
 from ..validation import get_object, get_str, get_str_list, invalid_field, require
 from ._common import get_webhook
 

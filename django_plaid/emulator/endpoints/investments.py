@@ -28,8 +28,9 @@ from typing import Any
 from ..errors import PlaidErrorResponse
 from ..investments import INVESTMENT_TYPES, SECURITIES
 from ..notifications import notify_investments_historical_update
+from ..records import Account
 from ..routes import Route
-from ..state import Account, EmulatorState
+from ..state import EmulatorState
 from ..validation import get_bool, get_date, get_int, get_object, invalid_field, require
 from ._common import item_for_data, product_item, select_accounts
 

@@ -25,8 +25,9 @@ from ..linking import (
     link_payroll_item,
     resolve_institution,
 )
+from ..records import Item, LinkToken
 from ..routes import Route
-from ..state import EmulatorState, Item, LinkToken
+from ..state import EmulatorState
 from ..validation import (
     get_bool,
     get_int,

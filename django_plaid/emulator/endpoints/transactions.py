@@ -14,8 +14,9 @@ from typing import Any
 from ..errors import PlaidErrorResponse
 from ..ledger import Cursor, SyncPage, Transaction, decode_cursor, encode_cursor
 from ..notifications import notify_sync_updates_available
+from ..records import Item
 from ..routes import RawJSON, Route
-from ..state import EmulatorState, Item
+from ..state import EmulatorState
 from ..validation import (
     get_bool,
     get_date,
