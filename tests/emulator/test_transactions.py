@@ -93,10 +93,8 @@ PAYMENT_META_KEYS = {
 COUNTERPARTY_KEYS = {"name", "type", "website", "logo_url", "entity_id", "confidence_level"}
 
 
-@pytest.fixture
-def api(plaid_emulator):
-    plaid_emulator.send_webhooks = False
-    return make_api(plaid_emulator)
+#: The ``api`` fixture (conftest.py) switches the emulator's webhooks off here.
+API_SENDS_WEBHOOKS = False
 
 
 def sync(emulator, access_token, cursor="", count=None, **options):
