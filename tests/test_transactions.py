@@ -144,7 +144,7 @@ def test_a_failure_mid_sync_keeps_nothing_and_keeps_the_cursor(item, emulator, s
         if call.path == "/transactions/sync":
             calls.append(call)
             if len(calls) == 2:
-                from django_plaid.emulator.errors import PlaidAPIError as EmulatorError
+                from django_plaid.emulator.errors import PlaidErrorResponse as EmulatorError
 
                 raise EmulatorError("INTERNAL_SERVER_ERROR")
 

@@ -1,6 +1,7 @@
 """An offline Plaid API emulator that the unmodified plaid-python SDK can talk to.
 
-Needs the ``emulator`` extra (werkzeug). Nothing in the Django app imports this package.
+Needs the ``emulator`` extra (werkzeug) to serve; imports neither Django nor the app. The app
+imports it only from ``django_plaid.testing``.
 
 Served: Link (``/link/token/create``, ``/emulator/link/complete``), Items, accounts and
 balances, institutions, Transactions (sync, get, refresh), Auth (``/auth/get``,
@@ -11,16 +12,26 @@ balances, institutions, Transactions (sync, get, refresh), Auth (``/auth/get``,
 documents its part: ``endpoints/*`` the routes and their errors, ``account_numbers``,
 ``identity``, ``investments``, ``liabilities`` and ``income`` the sandbox data,
 ``notifications`` the webhooks, ``endpoints/emulator`` the ``/emulator/*`` controls.
+
+Dependencies run one way: ``records`` (plain data) under the state parts (``store``,
+``tokens``, ``items``, ``users``, ``products``, ``readiness``, ``transaction_changes``),
+which ``state.EmulatorState`` composes; ``notifications`` needs only ``records``, and
+``endpoints`` sit on top.
 """
 
 from __future__ import annotations
 
-from .errors import CATALOGUE, PlaidAPIError
-from .faults import Fault, FaultRegistry
-from .server import Emulator
-from .state import EmulatorState
-from .transactions import TransactionLedger
-from .webhooks import Delivery
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import CATALOGUE, PlaidErrorResponse
+    from .errors import PlaidErrorResponse as PlaidAPIError  # noqa: F401 (old name)
+    from .faults import Fault, FaultRegistry
+    from .ledger import TransactionLedger
+    from .server import Emulator
+    from .state import EmulatorState
+    from .webhooks import Delivery
 
 __all__ = [
     "CATALOGUE",
@@ -29,6 +40,37 @@ __all__ = [
     "EmulatorState",
     "Fault",
     "FaultRegistry",
-    "PlaidAPIError",
+    "PlaidErrorResponse",
     "TransactionLedger",
 ]
+
+# Each public name and the module that defines it. They load on first use (PEP 562), so
+# ``django_plaid.emulator.signing`` (which ``django_plaid.testing.webhooks`` re-exports)
+# imports without the ``emulator`` extra: only ``server`` needs werkzeug.
+_HOMES = {
+    "CATALOGUE": "errors",
+    "Delivery": "webhooks",
+    "Emulator": "server",
+    "EmulatorState": "state",
+    "Fault": "faults",
+    "FaultRegistry": "faults",
+    "PlaidErrorResponse": "errors",
+    "TransactionLedger": "ledger",
+}
+#: Earlier names kept importable: the old name of ``PlaidErrorResponse`` (it clashed with
+#: the app's ``django_plaid.exceptions.PlaidAPIError``, a different class).
+_ALIASES = {"PlaidAPIError": "PlaidErrorResponse"}
+
+
+def __getattr__(name: str) -> Any:
+    target = _ALIASES.get(name, name)
+    home = _HOMES.get(target)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), target)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .data import Institution
-    from .state import Account
+    from .records import Account
 
 __all__ = [
     "ACH_ROUTING",

@@ -11,7 +11,8 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from . import ids
-from .errors import PlaidAPIError
+from .endpoints import default_routes
+from .errors import PlaidErrorResponse
 from .routes import RawJSON, Route
 from .state import EmulatorState
 
@@ -54,13 +55,13 @@ class RequestContext:
 
 
 #: Runs after routing, parsing and the credential check, before the handler. It may return
-#: a Response (answer that instead), raise PlaidAPIError (answer that error), sleep (a slow
+#: a Response (answer that instead), raise PlaidErrorResponse (answer that error), sleep (a slow
 #: Plaid), or return None (carry on). This is where fault injection plugs in.
 Hook = Callable[[RequestContext], "Response | None"]
 
 
-def error_response(error: PlaidAPIError, request_id: str) -> Response:
-    """Render a PlaidAPIError as Plaid's error body with its HTTP status."""
+def error_response(error: PlaidErrorResponse, request_id: str) -> Response:
+    """Render a PlaidErrorResponse as Plaid's error body with its HTTP status."""
     return Response(error.http_status, error.to_dict(request_id))
 
 
@@ -76,8 +77,6 @@ class EmulatorApp:
         routes: Iterable[Route] | None = None,
     ) -> None:
         if routes is None:
-            from .endpoints import default_routes
-
             routes = default_routes()
         self.state = state
         self.client_id = client_id
@@ -123,12 +122,12 @@ class EmulatorApp:
         request_id = ids.request_id()
         try:
             return self._dispatch(method, path, headers, raw, request_id)
-        except PlaidAPIError as error:
+        except PlaidErrorResponse as error:
             return error_response(error, request_id)
         except Exception:
             # Log the failure without the request body: it may hold tokens or secrets.
             logger.exception("Plaid emulator failed on %s %s", method, path)
-            return error_response(PlaidAPIError("INTERNAL_SERVER_ERROR"), request_id)
+            return error_response(PlaidErrorResponse("INTERNAL_SERVER_ERROR"), request_id)
 
     def _dispatch(
         self, method: str, path: str, headers: Mapping[str, str], raw: bytes, request_id: str
@@ -136,7 +135,7 @@ class EmulatorApp:
         route = self.routes.get(path)
         # Plaid routes on method + path, so a GET to a POST endpoint is simply unknown.
         if route is None or method != "POST":
-            raise PlaidAPIError("NOT_FOUND", "not found: " + path)
+            raise PlaidErrorResponse("NOT_FOUND", "not found: " + path)
         body = _parse_json(raw, allow_empty=not route.authenticated)
         client_id: str | None = None
         if route.authenticated:
@@ -175,7 +174,7 @@ class EmulatorApp:
         if secret is None:
             secret = body_secret
         if not isinstance(client_id, str) or not isinstance(secret, str):
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "INVALID_API_KEYS",
                 "invalid client_id or secret provided: send them in the PLAID-CLIENT-ID and "
                 "PLAID-SECRET headers or the client_id and secret body fields",
@@ -184,7 +183,7 @@ class EmulatorApp:
         good_id = hmac.compare_digest(client_id.encode(), self.client_id.encode())
         good_secret = hmac.compare_digest(secret.encode(), self._secret.encode())
         if not (good_id and good_secret):
-            raise PlaidAPIError("INVALID_API_KEYS")
+            raise PlaidErrorResponse("INVALID_API_KEYS")
         return client_id
 
 
@@ -220,7 +219,7 @@ def _parse_json(raw: bytes, *, allow_empty: bool) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
-        raise PlaidAPIError("INVALID_BODY") from None
+        raise PlaidErrorResponse("INVALID_BODY") from None
     if not isinstance(body, dict):
-        raise PlaidAPIError("INVALID_BODY", "body must be a JSON object")
+        raise PlaidErrorResponse("INVALID_BODY", "body must be a JSON object")
     return body

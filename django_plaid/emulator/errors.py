@@ -1,4 +1,4 @@
-"""Plaid's error catalogue (type, code, HTTP status, messages) and the exception handlers raise."""
+"""Plaid's error catalogue (type, code, HTTP status, messages) and ``PlaidErrorResponse``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 __all__ = [
     "CATALOGUE",
     "ErrorSpec",
-    "PlaidAPIError",
+    "PlaidErrorResponse",
     "documentation_url",
     "error_for_code",
     "lookup",
@@ -453,8 +453,9 @@ def documentation_url(error_type: str, error_code: str) -> str:
     return f"https://plaid.com/docs/errors/{slug}/#{error_code.lower()}"
 
 
-class PlaidAPIError(Exception):
-    """A Plaid API error: handlers raise it, the dispatcher renders Plaid's error body."""
+class PlaidErrorResponse(Exception):
+    """The Plaid error the emulator answers with: handlers raise it, the dispatcher renders
+    Plaid's error body (not the app's ``django_plaid.exceptions.PlaidAPIError``)."""
 
     def __init__(
         self,
@@ -515,14 +516,14 @@ class PlaidAPIError(Exception):
         return body
 
 
-def error_for_code(error_code: str, default_type: str = "ITEM_ERROR") -> PlaidAPIError:
+def error_for_code(error_code: str, default_type: str = "ITEM_ERROR") -> PlaidErrorResponse:
     """Return the catalogue error for a code; unknown codes become ``default_type`` (400).
 
     Used for codes chosen by a test (``error_<CODE>`` passwords, ``set_item_error``), so a
     test can exercise a code the catalogue does not list yet.
     """
     if error_code in CATALOGUE:
-        return PlaidAPIError(error_code)
-    return PlaidAPIError(
+        return PlaidErrorResponse(error_code)
+    return PlaidErrorResponse(
         error_code, f"the sandbox requested the error {error_code}", error_type=default_type
     )

@@ -32,14 +32,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import CATALOGUE, PlaidAPIError
-from .transactions import decode_cursor
+from .errors import CATALOGUE, PlaidErrorResponse
+from .ledger import decode_cursor
 
 if TYPE_CHECKING:
-    from .app import RequestContext, Response
-    from .state import EmulatorState
+    from .records import Item
 
 __all__ = ["FAULT_KINDS", "RATE_LIMIT_CODES", "Fault", "FaultRegistry"]
 
@@ -107,22 +106,40 @@ class Fault:
             "active": self.active,
         }
 
-    def error(self, path: str) -> PlaidAPIError:
+    def error(self, path: str) -> PlaidErrorResponse:
         """The error an ``http_500``, ``rate_limit`` or ``error`` fault answers with."""
         if self.kind == "http_500":
-            return PlaidAPIError("INTERNAL_SERVER_ERROR", self.error_message)
+            return PlaidErrorResponse("INTERNAL_SERVER_ERROR", self.error_message)
         if self.kind == "rate_limit":
             code = self.error_code or RATE_LIMIT_CODES.get(path, "RATE_LIMIT")
-            return PlaidAPIError(code, self.error_message)
+            return PlaidErrorResponse(code, self.error_message)
         assert self.kind == "error"
         assert self.error_code is not None
-        return PlaidAPIError(self.error_code, self.error_message)
+        return PlaidErrorResponse(self.error_code, self.error_message)
+
+
+class FaultTarget(Protocol):
+    """What the registry needs of ``state.EmulatorState`` (this module never imports it)."""
+
+    def item_for_access_token(self, access_token: str) -> Item: ...
+
+    def mutate_during_pagination(self, item: str | Item) -> str: ...
+
+
+class FaultedCall(Protocol):
+    """What the hook reads of ``app.RequestContext`` (this module never imports it)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
 
 
 class FaultRegistry:
     """The active faults and the ``app.hooks`` hook that fires them (thread-safe)."""
 
-    def __init__(self, state: EmulatorState, *, seed: int = 0) -> None:
+    def __init__(self, state: FaultTarget, *, seed: int = 0) -> None:
         self._state = state
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
@@ -218,8 +235,8 @@ class FaultRegistry:
 
     # -- the hook -----------------------------------------------------------------------------
 
-    def __call__(self, context: RequestContext) -> Response | None:
-        """``app.hooks`` entry: fire the faults that match this request."""
+    def __call__(self, context: FaultedCall) -> None:
+        """``app.hooks`` entry: fire the faults that match this request (by raising)."""
         path = context.path
         if path.startswith("/emulator/"):
             return None
@@ -267,7 +284,7 @@ class FaultRegistry:
         if answer.kind == "mutation_during_pagination":
             assert item_id is not None
             self._state.mutate_during_pagination(item_id)
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", answer.error_message
             )
         raise answer.error(path)
@@ -278,5 +295,5 @@ class FaultRegistry:
             return None
         try:
             return self._state.item_for_access_token(access_token).item_id
-        except PlaidAPIError:
+        except PlaidErrorResponse:
             return None

@@ -32,7 +32,7 @@ from .data import Institution
 from .identity import OWNER_NAME, PRIMARY_ADDRESS
 
 if TYPE_CHECKING:
-    from .state import Item
+    from .records import Item
 
 __all__ = [
     "ANNUAL_SALARY",

@@ -30,18 +30,16 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import ids
-
-if TYPE_CHECKING:
-    from .state import Account
 
 __all__ = [
     "HOLDINGS",
     "INVESTMENT_TYPES",
     "SECURITIES",
     "HoldingTemplate",
+    "InvestmentAccount",
     "InvestmentBook",
     "InvestmentTransaction",
     "Security",
@@ -52,6 +50,22 @@ __all__ = [
 INVESTMENT_TYPES = frozenset({"investment", "brokerage"})
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+class InvestmentAccount(Protocol):
+    """What a book reads of an Item's account (``records.Account``, never imported here)."""
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def mask(self) -> str | None: ...
+
+    @property
+    def current(self) -> float | None: ...
 
 
 def _cusip_check(base: str) -> str:
@@ -374,7 +388,7 @@ class InvestmentTransaction:
 class InvestmentBook:
     """An Item's holdings and investment transactions (newest first)."""
 
-    def __init__(self, item_id: str, accounts: Sequence[Account], created: date) -> None:
+    def __init__(self, item_id: str, accounts: Sequence[InvestmentAccount], created: date) -> None:
         self.item_id = item_id
         self.accounts = [a for a in accounts if a.type in INVESTMENT_TYPES]
         self.created = created
@@ -449,7 +463,7 @@ class InvestmentBook:
 
     def _make(
         self,
-        account: Account,
+        account: InvestmentAccount,
         day: date,
         name: str,
         type: str,
@@ -481,7 +495,7 @@ class InvestmentBook:
         factor = 1.0 - 0.12 * days_back / 730 + self.rng.uniform(-0.03, 0.03)
         return _money(security.close_price * factor)
 
-    def _history(self, account: Account) -> None:
+    def _history(self, account: InvestmentAccount) -> None:
         """Generate 24 months of the account's activity (401k and IRA patterns)."""
         rng = self.rng
         cash = SECURITIES["cash"]

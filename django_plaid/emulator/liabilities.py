@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .identity import PRIMARY_ADDRESS
 
 if TYPE_CHECKING:
-    from .state import Account
+    from .records import Account
 
 __all__ = ["is_liability_account", "liabilities_for"]
 

@@ -13,14 +13,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .data import Institution, get_institution
-from .errors import PlaidAPIError, error_for_code
+from .errors import PlaidErrorResponse, error_for_code
 from .income import INCOME_PRODUCTS
 from .notifications import notify_income_verification
-from .state import MICRODEPOSITS_INSTITUTION_ID, MICRODEPOSITS_PASSWORD, EmulatorState, Item
+from .records import Item
+from .state import EmulatorState
 
 __all__ = [
     "DEFAULT_PASSWORD",
     "DEFAULT_USERNAME",
+    "MICRODEPOSITS_INSTITUTION_ID",
+    "MICRODEPOSITS_PASSWORD",
     "SANDBOX_USERNAMES",
     "check_credentials",
     "check_products",
@@ -32,6 +35,9 @@ __all__ = [
 
 DEFAULT_USERNAME = "user_good"
 DEFAULT_PASSWORD = "pass_good"
+#: The automated micro-deposits flow: this password at Houndstooth Bank, with ``auth``.
+MICRODEPOSITS_PASSWORD = "microdeposits_good"
+MICRODEPOSITS_INSTITUTION_ID = "ins_109512"
 
 #: Sandbox personas that accept any non-blank password. They all get ``user_good``'s
 #: accounts for now; later phases give them their own data.
@@ -67,19 +73,19 @@ def check_credentials(username: str, password: str) -> None:
     if username == DEFAULT_USERNAME:
         if _GOOD_PASSWORDS.match(password) or password in _GOOD_PASSWORDS_EXTRA:
             return
-        raise PlaidAPIError("INVALID_CREDENTIALS")
+        raise PlaidErrorResponse("INVALID_CREDENTIALS")
     if username in SANDBOX_USERNAMES and password.strip():
         return
-    raise PlaidAPIError("INVALID_CREDENTIALS")
+    raise PlaidErrorResponse("INVALID_CREDENTIALS")
 
 
 def resolve_institution(institution_id: str) -> Institution:
     """Return a linkable sandbox institution, or raise INVALID_INSTITUTION / its Link error."""
     institution = get_institution(institution_id)
     if institution is None:
-        raise PlaidAPIError("INVALID_INSTITUTION")
+        raise PlaidErrorResponse("INVALID_INSTITUTION")
     if institution.link_error:
-        raise PlaidAPIError(institution.link_error)
+        raise PlaidErrorResponse(institution.link_error)
     return institution
 
 
@@ -87,7 +93,7 @@ def check_products(institution: Institution, products: Iterable[str]) -> None:
     """Raise PRODUCTS_NOT_SUPPORTED when the institution lacks a requested product."""
     missing = sorted(set(products) - set(institution.products))
     if missing:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "PRODUCTS_NOT_SUPPORTED",
             "the following products are not supported by this institution: " + ", ".join(missing),
         )
@@ -149,21 +155,21 @@ def link_payroll_item(
     INVALID_FIELD, as are products other than income_verification and employment.
     """
     if user_id is None:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "MISSING_FIELDS",
             "the following required fields are missing: user_token (or user_id); "
             "income_verification needs a user from /user/create",
         )
     extra = sorted(set(products) - INCOME_PRODUCTS)
     if extra:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_FIELD",
             "income_verification (payroll) cannot be combined with these products in the "
             "emulator: " + ", ".join(extra),
         )
     sources = list(income_source_types) if income_source_types is not None else ["payroll"]
     if "payroll" not in sources:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_FIELD",
             "income_verification.income_source_types: the emulator only emulates payroll "
             "income; include payroll",

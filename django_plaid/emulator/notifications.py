@@ -22,19 +22,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from . import ids
-from .errors import PlaidAPIError
-from .state import Account, EmulatorState, Item
-from .webhooks import Delivery
+from .errors import PlaidErrorResponse
+from .investments import InvestmentBook
+from .records import Account, Item
+from .webhooks import Delivery, WebhookDispatcher
 
 __all__ = [
     "DEFAULT_UPDATE_TYPES",
     "FIRE_WEBHOOK_TYPES",
     "LOGIN_REQUIRED_DISPLAY_MESSAGE",
     "PRODUCTS_FOR_WEBHOOK_TYPE",
+    "FiringState",
+    "NotifyingState",
     "fired_payload",
     "item_error_payload",
     "notify_income_verification",
@@ -102,10 +106,34 @@ PRODUCTS_FOR_WEBHOOK_TYPE: dict[str, str | None] = {
 }
 
 
+class NotifyingState(Protocol):
+    """What these functions need of ``state.EmulatorState`` (this module never imports it)."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def webhooks(self) -> WebhookDispatcher: ...
+
+    def now(self) -> datetime: ...
+
+    def investments(self, item: str | Item) -> InvestmentBook: ...
+
+
+class FiringState(NotifyingState, Protocol):
+    """``NotifyingState`` plus the Item errors ``fired_payload``'s side effects set."""
+
+    def set_item_error(self, item_id: str, error_code: str | None) -> Item: ...
+
+    def clear_item_error(self, item_id: str) -> Item: ...
+
+
 # -- sending ---------------------------------------------------------------------------------
 
 
-def send_item_webhook(state: EmulatorState, item: Item, payload: dict[str, Any]) -> Delivery | None:
+def send_item_webhook(
+    state: NotifyingState, item: Item, payload: dict[str, Any]
+) -> Delivery | None:
     """Queue ``payload`` for the Item's webhook URL (None, and nothing sent, without one)."""
     if not item.webhook:
         return None
@@ -131,7 +159,7 @@ def webhook_error(
     error_code: str, *, display_message: str | None = None, error_type: str | None = None
 ) -> dict[str, Any]:
     """A catalogue error as webhooks embed it (``status``, no ``request_id``)."""
-    error = PlaidAPIError(error_code, display_message=display_message, error_type=error_type)
+    error = PlaidErrorResponse(error_code, display_message=display_message, error_type=error_type)
     return error.to_webhook_dict()
 
 
@@ -154,7 +182,7 @@ def transaction_counts(item: Item) -> tuple[int, int]:
     return item.ledger.counts(item.created_at.date())
 
 
-def notify_item_linked(state: EmulatorState, item: Item) -> list[Delivery]:
+def notify_item_linked(state: NotifyingState, item: Item) -> list[Delivery]:
     """What Plaid sends once a new Item's public token is exchanged.
 
     With ``transactions``: ``INITIAL_UPDATE`` then ``HISTORICAL_UPDATE``. The legacy
@@ -176,7 +204,7 @@ def notify_item_linked(state: EmulatorState, item: Item) -> list[Delivery]:
     return deliveries
 
 
-def _transactions_linked(state: EmulatorState, item: Item) -> list[Delivery]:
+def _transactions_linked(state: NotifyingState, item: Item) -> list[Delivery]:
     if "transactions" not in item.products:
         return []
     if not item.transactions_ready:
@@ -202,7 +230,7 @@ def _transactions_linked(state: EmulatorState, item: Item) -> list[Delivery]:
 
 
 def notify_sync_updates_available(
-    state: EmulatorState,
+    state: NotifyingState,
     item: Item,
     *,
     initial_update_complete: bool = True,
@@ -227,7 +255,7 @@ def notify_sync_updates_available(
 
 
 def notify_transactions_changed(
-    state: EmulatorState,
+    state: NotifyingState,
     item: Item,
     *,
     new_transactions: int = 0,
@@ -275,7 +303,7 @@ def notify_transactions_changed(
     return [d for d in deliveries if d is not None]
 
 
-def notify_investments_historical_update(state: EmulatorState, item: Item) -> Delivery | None:
+def notify_investments_historical_update(state: NotifyingState, item: Item) -> Delivery | None:
     """``INVESTMENTS_TRANSACTIONS``/``HISTORICAL_UPDATE``: the investments history is in."""
     total = len(state.investments(item))
     return send_item_webhook(
@@ -293,7 +321,7 @@ def notify_investments_historical_update(state: EmulatorState, item: Item) -> De
 
 
 def notify_income_verification(
-    state: EmulatorState,
+    state: NotifyingState,
     item: Item,
     verification_status: str = "VERIFICATION_STATUS_PROCESSING_COMPLETE",
     *,
@@ -329,7 +357,7 @@ def notify_income_verification(
 
 
 def notify_verification_status(
-    state: EmulatorState, item: Item, account: Account
+    state: NotifyingState, item: Item, account: Account
 ) -> Delivery | None:
     """``AUTH``/``AUTOMATICALLY_VERIFIED`` or ``VERIFICATION_EXPIRED`` for the account."""
     code = {
@@ -341,7 +369,7 @@ def notify_verification_status(
     )
 
 
-def notify_product_ready(state: EmulatorState, item: Item, product: str) -> Delivery | None:
+def notify_product_ready(state: NotifyingState, item: Item, product: str) -> Delivery | None:
     """Send the webhook a product held back until its data was ready."""
     if product == "investments":
         return notify_investments_historical_update(state, item)
@@ -351,14 +379,14 @@ def notify_product_ready(state: EmulatorState, item: Item, product: str) -> Deli
 
 
 def notify_item_error(
-    state: EmulatorState, item: Item, error_code: str, *, display_message: str | None = None
+    state: NotifyingState, item: Item, error_code: str, *, display_message: str | None = None
 ) -> Delivery | None:
     """``ITEM``/``ERROR`` for an Item that just went into ``error_code``."""
     error = webhook_error(error_code, display_message=display_message)
     return send_item_webhook(state, item, item_error_payload(item, error))
 
 
-def notify_webhook_update_acknowledged(state: EmulatorState, item: Item) -> Delivery | None:
+def notify_webhook_update_acknowledged(state: NotifyingState, item: Item) -> Delivery | None:
     """``ITEM``/``WEBHOOK_UPDATE_ACKNOWLEDGED``, sent to the Item's (new) webhook URL."""
     return send_item_webhook(
         state,
@@ -384,7 +412,7 @@ def _account_ids(accounts: list[Account], wanted: Callable[[Account], bool]) -> 
 
 
 def _default_update(
-    state: EmulatorState, item: Item, webhook_type: str, new_transactions: int
+    state: NotifyingState, item: Item, webhook_type: str, new_transactions: int
 ) -> dict[str, Any]:
     accounts = item.accounts
     if webhook_type == "TRANSACTIONS":
@@ -448,7 +476,7 @@ def _default_update(
 
 
 def fired_payload(
-    state: EmulatorState,
+    state: FiringState,
     item: Item,
     webhook_type: str,
     webhook_code: str,

@@ -32,7 +32,7 @@ class RawJSON:
 
 
 #: An endpoint: takes the state and the parsed JSON body, returns the response dict (the
-#: dispatcher adds ``request_id``) or a ``RawJSON``, or raises ``PlaidAPIError``.
+#: dispatcher adds ``request_id``) or a ``RawJSON``, or raises ``PlaidErrorResponse``.
 Handler = Callable[[EmulatorState, dict[str, Any]], "dict[str, Any] | RawJSON"]
 
 

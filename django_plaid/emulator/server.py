@@ -13,8 +13,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
 from .faults import FaultRegistry
-from .state import Account, EmulatorState, Item, User
-from .transactions import MAX_DAYS, TransactionLedger
+from .ledger import MAX_DAYS, TransactionLedger
+from .records import Account, Item, User
+from .state import EmulatorState
 from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT, Delivery
 
 __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_SECRET", "Emulator"]

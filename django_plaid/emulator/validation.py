@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from .errors import PlaidAPIError
+from .errors import PlaidErrorResponse
 from .ids import parse_datetime
 
 __all__ = [
@@ -46,16 +46,16 @@ def _present(value: Any) -> bool:
     return value is not _ABSENT and value is not None
 
 
-def invalid_field(path: str, problem: str) -> PlaidAPIError:
+def invalid_field(path: str, problem: str) -> PlaidErrorResponse:
     """Build an INVALID_FIELD error for ``path``."""
-    return PlaidAPIError("INVALID_FIELD", f"{path} {problem}")
+    return PlaidErrorResponse("INVALID_FIELD", f"{path} {problem}")
 
 
 def require(body: Mapping[str, Any], *paths: str) -> None:
     """Raise MISSING_FIELDS naming every absent (or null) dotted path, all at once."""
     missing = [path for path in paths if not _present(_lookup(body, path))]
     if missing:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "MISSING_FIELDS",
             "the following required fields are missing: " + ", ".join(missing),
         )

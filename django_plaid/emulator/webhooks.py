@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..testing.webhooks import WebhookSigningKey, sign_webhook, webhook_body
+from .signing import WebhookSigningKey, sign_webhook, webhook_body
 
 __all__ = [
     "DEFAULT_RETRY_DELAYS",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import plaid
+import pytest
 from plaid.api import plaid_api
 
 CLIENT_ID = "test_client_id"
@@ -94,6 +95,29 @@ def plaid_error(exc: plaid.ApiException) -> Any:
     body = json.loads(exc.body)
     assert set(body) >= ERROR_KEYS, body
     return deserialize(body, PlaidError)
+
+
+class PlaidFailure(NamedTuple):
+    """What ``plaid_failure`` caught: the HTTP status and the strict ``PlaidError``."""
+
+    status: int
+    error: Any
+
+    @property
+    def codes(self) -> tuple[int, str, str]:
+        """(HTTP status, error_type, error_code)."""
+        return self.status, self.error.error_type.value, self.error.error_code
+
+
+def plaid_failure(call: Callable[[], Any]) -> PlaidFailure:
+    """Run an SDK call that must fail with a Plaid error; return what it failed with.
+
+    ``status, error = plaid_failure(...)``; ``.error`` alone; ``.codes`` for
+    ``(status, error_type, error_code)``.
+    """
+    with pytest.raises(plaid.ApiException) as info:
+        call()
+    return PlaidFailure(info.value.status, plaid_error(info.value))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Fixtures for webhook tests: scripted webhook receivers and a fast-retrying emulator."""
+"""The emulator tests' fixtures: the SDK client, scripted webhook receivers, a fast emulator."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from django_plaid.emulator import Emulator
+
+from . import make_api
+
+
+@pytest.fixture
+def api(plaid_emulator: Emulator, request: pytest.FixtureRequest) -> Any:
+    """The unmodified plaid-python client, pointed at ``plaid_emulator``.
+
+    A test module with ``API_SENDS_WEBHOOKS = False`` gets it with the emulator's webhooks
+    switched off (``reset()`` before the next test switches them back on).
+    """
+    if not getattr(request.module, "API_SENDS_WEBHOOKS", True):
+        plaid_emulator.send_webhooks = False
+    return make_api(plaid_emulator)
 
 
 @dataclass

@@ -6,7 +6,6 @@ import json
 import threading
 import time
 
-import plaid
 import pytest
 from plaid.model.accounts_balance_get_request import AccountsBalanceGetRequest
 from plaid.model.accounts_get_request import AccountsGetRequest
@@ -17,13 +16,10 @@ from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from django_plaid.emulator import Emulator
 from django_plaid.emulator.faults import RATE_LIMIT_CODES
 
-from . import make_api, plaid_error, post
+from . import plaid_failure, post
 
-
-@pytest.fixture
-def api(plaid_emulator):
-    plaid_emulator.send_webhooks = False
-    return make_api(plaid_emulator)
+#: The ``api`` fixture (conftest.py) switches the emulator's webhooks off here.
+API_SENDS_WEBHOOKS = False
 
 
 @pytest.fixture
@@ -31,16 +27,11 @@ def item(plaid_emulator):
     return plaid_emulator.state.create_item()
 
 
-def failure(call):
-    """Run an SDK call that must fail; return (HTTP status, strict PlaidError)."""
-    with pytest.raises(plaid.ApiException) as info:
-        call()
-    return info.value.status, plaid_error(info.value)
-
-
 def test_http_500(plaid_emulator, api, item):
     plaid_emulator.faults.add("http_500")
-    status, error = failure(lambda: api.item_get(ItemGetRequest(access_token=item.access_token)))
+    status, error = plaid_failure(
+        lambda: api.item_get(ItemGetRequest(access_token=item.access_token))
+    )
     assert (status, error.error_type.value, error.error_code) == (
         500,
         "API_ERROR",
@@ -71,7 +62,7 @@ def test_rate_limit_codes_follow_the_endpoint(plaid_emulator, api, item, call, c
         "remove": lambda: api.item_remove(ItemRemoveRequest(access_token=item.access_token)),
     }
     plaid_emulator.faults.add("rate_limit")
-    status, error = failure(calls[call])
+    status, error = plaid_failure(calls[call])
     assert (status, error.error_type.value, error.error_code) == (429, "RATE_LIMIT_EXCEEDED", code)
     assert error.error_message.startswith("rate limit exceeded")
     assert RATE_LIMIT_CODES.get("/item/remove") is None
@@ -88,7 +79,7 @@ def test_rate_limit_codes_follow_the_endpoint(plaid_emulator, api, item, call, c
 )
 def test_error_kind(plaid_emulator, api, item, code, error_type, http):
     plaid_emulator.faults.add("error", error_code=code, error_message="injected")
-    status, error = failure(
+    status, error = plaid_failure(
         lambda: api.accounts_get(AccountsGetRequest(access_token=item.access_token))
     )
     assert (status, error.error_type.value, error.error_code) == (http, error_type, code)
@@ -162,7 +153,9 @@ def test_slow_then_error(plaid_emulator, api, item):
     plaid_emulator.faults.add("slow", seconds=0.2)
     plaid_emulator.faults.add("error", error_code="INSTITUTION_DOWN")
     started = time.monotonic()
-    _status, error = failure(lambda: api.item_get(ItemGetRequest(access_token=item.access_token)))
+    _status, error = plaid_failure(
+        lambda: api.item_get(ItemGetRequest(access_token=item.access_token))
+    )
     assert time.monotonic() - started >= 0.2
     assert error.error_code == "INSTITUTION_DOWN"
 
@@ -238,7 +231,7 @@ def test_mutation_during_pagination_forces_a_restart(plaid_emulator, api, item):
     first = page(api, token, "", 100)
     second = page(api, token, first["next_cursor"], 100)
     before = len(plaid_emulator.transactions_truth(item.item_id))
-    status, error = failure(lambda: page(api, token, second["next_cursor"], 100))
+    status, error = plaid_failure(lambda: page(api, token, second["next_cursor"], 100))
     assert (status, error.error_type.value, error.error_code) == (
         400,
         "TRANSACTIONS_ERROR",
@@ -249,7 +242,7 @@ def test_mutation_during_pagination_forces_a_restart(plaid_emulator, api, item):
     # the failed page fails again).
     assert len(plaid_emulator.transactions_truth(item.item_id)) == before + 1
     for stale in (first["next_cursor"], second["next_cursor"]):
-        assert failure(lambda s=stale: page(api, token, s, 100))[1].error_code == (
+        assert plaid_failure(lambda s=stale: page(api, token, s, 100))[1].error_code == (
             "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
         )
     # Restarting from the loop's first cursor ("") sees everything, the new one included.
@@ -274,7 +267,7 @@ def test_mutation_fault_needs_a_mid_pagination_cursor(plaid_emulator, api, item)
     assert fault.fired == 0
     # A fresh loop with small pages: the first mid-pagination request fires.
     first = page(api, token, "", 10)
-    assert failure(lambda: page(api, token, first["next_cursor"], 10))[0] == 400
+    assert plaid_failure(lambda: page(api, token, first["next_cursor"], 10))[0] == 400
     assert fault.fired == 1
     assert not fault.active
 
@@ -285,7 +278,9 @@ def test_mutation_fault_counts_per_item(plaid_emulator, api):
     a = page(api, one.access_token, "", 10)
     b = page(api, two.access_token, "", 10)
     for token, previous in ((one.access_token, a), (two.access_token, b)):
-        _status, error = failure(lambda t=token, p=previous: page(api, t, p["next_cursor"], 10))
+        _status, error = plaid_failure(
+            lambda t=token, p=previous: page(api, t, p["next_cursor"], 10)
+        )
         assert error.error_code == "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
     assert fault.fired == 2
     assert fault.seen == {one.item_id: 2, two.item_id: 2}

@@ -137,11 +137,11 @@ from plaid.model.webhook_verification_key_get_response import (
     WebhookVerificationKeyGetResponse,
 )
 
-from django_plaid.emulator import CATALOGUE, PlaidAPIError
+from django_plaid.emulator import CATALOGUE, PlaidErrorResponse
 from django_plaid.emulator.data import INSTITUTIONS
 from django_plaid.emulator.errors import error_for_code
 
-from . import ERROR_KEYS, deserialize, make_api, plaid_error, post, recording
+from . import ERROR_KEYS, deserialize, make_api, plaid_error, plaid_failure, post, recording
 
 #: The SDK response model for each Plaid endpoint the emulator serves.
 RESPONSE_MODELS = {
@@ -280,7 +280,7 @@ def test_every_route_has_a_model():
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_catalogue_errors_deserialize(code):
-    error = PlaidAPIError(code)
+    error = PlaidErrorResponse(code)
     api_body = error.to_dict("abcdefghijklmno")
     assert set(api_body) == ERROR_KEYS
     parsed = deserialize(api_body, PlaidError)
@@ -293,7 +293,7 @@ def test_catalogue_errors_deserialize(code):
 def test_unknown_codes_still_make_valid_errors():
     deserialize(error_for_code("BRAND_NEW_CODE").to_dict("abcdefghijklmno"), PlaidError)
     with pytest.raises(ValueError, match="unknown Plaid error code"):
-        PlaidAPIError("BRAND_NEW_CODE")
+        PlaidErrorResponse("BRAND_NEW_CODE")
 
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
@@ -318,12 +318,6 @@ def link_token_request(**kwargs):
         user=LinkTokenCreateRequestUser(client_user_id="user-1"),
         **kwargs,
     )
-
-
-def expect_error(call):
-    with pytest.raises(plaid.ApiException) as info:
-        call()
-    return plaid_error(info.value)
 
 
 def check_webhook(payload):
@@ -438,7 +432,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
                         ),
                     )
                 )
-        expect_error(
+        plaid_failure(
             lambda: api.institutions_get_by_id(
                 InstitutionsGetByIdRequest(
                     institution_id="ins_0", country_codes=[CountryCode("US")]
@@ -450,7 +444,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
         access_tokens = []
         for institution in INSTITUTIONS.values():
             if institution.link_error:
-                expect_error(
+                plaid_failure(
                     lambda i=institution: api.sandbox_public_token_create(
                         SandboxPublicTokenCreateRequest(
                             institution_id=i.institution_id, initial_products=[Products("auth")]
@@ -501,7 +495,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
         assert (
             len(api.link_token_get(LinkTokenGetRequest(link_token=link_token)).link_sessions) == 3
         )
-        expect_error(lambda: api.link_token_get(LinkTokenGetRequest(link_token="link-sandbox-x")))
+        plaid_failure(lambda: api.link_token_get(LinkTokenGetRequest(link_token="link-sandbox-x")))
         broken = access_tokens[0]
         post(
             plaid_emulator,
@@ -512,8 +506,8 @@ def test_every_response_through_the_sdk(plaid_emulator):
         post(plaid_emulator, "/emulator/item/set_error", {}, credentials=False)
         errored = api.item_get(ItemGetRequest(access_token=broken))
         assert errored.item.error.error_code == "ITEM_LOGIN_REQUIRED"
-        expect_error(lambda: api.accounts_get(AccountsGetRequest(access_token=broken)))
-        expect_error(
+        plaid_failure(lambda: api.accounts_get(AccountsGetRequest(access_token=broken)))
+        plaid_failure(
             lambda: api.accounts_balance_get(AccountsBalanceGetRequest(access_token=broken))
         )
         update_token = api.link_token_create(
@@ -529,19 +523,19 @@ def test_every_response_through_the_sdk(plaid_emulator):
             credentials=False,
         )
         assert status == 200
-        expect_error(
+        plaid_failure(
             lambda: api.item_public_token_exchange(
                 ItemPublicTokenExchangeRequest(public_token=answer["public_token"])
             )
         )
-        expect_error(
+        plaid_failure(
             lambda: api.link_token_create(link_token_request(products=[Products("balance")]))
         )
 
         # Webhooks: the key, firing, forced login resets, URL updates.
         kid = plaid_emulator.webhook_key_id
         api.webhook_verification_key_get(WebhookVerificationKeyGetRequest(key_id=kid))
-        expect_error(
+        plaid_failure(
             lambda: api.webhook_verification_key_get(
                 WebhookVerificationKeyGetRequest(key_id="not-a-key")
             )
@@ -566,7 +560,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
             api.sandbox_item_fire_webhook(
                 SandboxItemFireWebhookRequest(access_token=hooked, webhook_code=code)
             )
-        expect_error(
+        plaid_failure(
             lambda: api.sandbox_item_fire_webhook(
                 SandboxItemFireWebhookRequest(
                     access_token=hooked,
@@ -580,7 +574,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
             ItemWebhookUpdateRequest(access_token=hooked, webhook="https://example.com/new")
         )
         api.item_webhook_update(ItemWebhookUpdateRequest(access_token=hooked, webhook=None))
-        expect_error(
+        plaid_failure(
             lambda: api.sandbox_item_fire_webhook(
                 SandboxItemFireWebhookRequest(access_token=hooked, webhook_code="DEFAULT_UPDATE")
             )
@@ -596,7 +590,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
         rotated = api.item_access_token_invalidate(
             ItemAccessTokenInvalidateRequest(access_token=broken)
         ).new_access_token
-        expect_error(
+        plaid_failure(
             lambda: api.item_access_token_invalidate(
                 ItemAccessTokenInvalidateRequest(access_token=broken)
             )
@@ -612,7 +606,7 @@ def test_every_response_through_the_sdk(plaid_emulator):
                 ItemAccessTokenInvalidateRequest(access_token=broken)
             ),
         ):
-            expect_error(call)
+            plaid_failure(call)
 
         # Request-level failures on every Plaid route: no credentials, bad body, bad field.
         for path in RESPONSE_MODELS:
@@ -735,23 +729,23 @@ def exercise_transactions(api, emulator):
 
     # Failures of each route.
     assert (
-        expect_error(
+        plaid_failure(
             lambda: api.transactions_sync(
                 TransactionsSyncRequest(access_token=token, cursor="nope")
             )
-        ).error_message
+        ).error.error_message
         == "cursor not associated with access_token"
     )
     status, _, body = post(emulator, "/transactions/sync", {"access_token": token, "count": 0})
     assert (status, body["error_code"]) == (400, "INVALID_FIELD")
-    expect_error(
+    plaid_failure(
         lambda: api.transactions_get(
             TransactionsGetRequest(
                 access_token=token, start_date=today, end_date=today - timedelta(days=1)
             )
         )
     )
-    expect_error(
+    plaid_failure(
         lambda: api.transactions_get(
             TransactionsGetRequest(
                 access_token=waiting.access_token, start_date=today, end_date=today
@@ -760,16 +754,16 @@ def exercise_transactions(api, emulator):
     )
     plain = state.create_item(products=("auth",))
     assert (
-        expect_error(
+        plaid_failure(
             lambda: api.transactions_refresh(
                 TransactionsRefreshRequest(access_token=plain.access_token)
             )
-        ).error_code
+        ).error.error_code
         == "PRODUCT_NOT_ENABLED"
     )
     good = state.create_item()
     assert (
-        expect_error(
+        plaid_failure(
             lambda: api.sandbox_transactions_create(
                 SandboxTransactionsCreateRequest(
                     access_token=good.access_token,
@@ -780,7 +774,7 @@ def exercise_transactions(api, emulator):
                     ],
                 )
             )
-        ).error_code
+        ).error.error_code
         == "SANDBOX_PRODUCT_NOT_ENABLED"
     )
 
@@ -801,9 +795,9 @@ def exercise_transactions(api, emulator):
         assert plaid_error(info.value).error_code == code
     emulator.faults.add("rate_limit", path="/accounts/balance/get")
     assert (
-        expect_error(
+        plaid_failure(
             lambda: api.accounts_balance_get(AccountsBalanceGetRequest(access_token=token))
-        ).error_code
+        ).error.error_code
         == "BALANCE_LIMIT"
     )
     emulator.faults.add("slow", path="/transactions/sync", seconds=0.01)
@@ -812,11 +806,11 @@ def exercise_transactions(api, emulator):
         "mutation_during_pagination", item_id=state.item_for_access_token(token).item_id, at_page=1
     )
     mid = api.transactions_sync(TransactionsSyncRequest(access_token=token, count=1))
-    error = expect_error(
+    error = plaid_failure(
         lambda: api.transactions_sync(
             TransactionsSyncRequest(access_token=token, cursor=mid.next_cursor)
         )
-    )
+    ).error
     assert error.error_type.value == "TRANSACTIONS_ERROR"
     assert error.error_code == "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
 
@@ -935,20 +929,23 @@ def exercise_products(api, emulator):
         *((name, waiting, "PRODUCT_NOT_READY") for name in calls),
     ]
     for name, token, code in expected:
-        assert expect_error(lambda n=name, t=token: calls[n](t)).error_code == code, (name, code)
-    expect_error(
+        assert plaid_failure(lambda n=name, t=token: calls[n](t)).error.error_code == code, (
+            name,
+            code,
+        )
+    plaid_failure(
         lambda: api.auth_get(
             AuthGetRequest(access_token=us, options=AuthGetRequestOptions(account_ids=["nope"]))
         )
     )
-    expect_error(
+    plaid_failure(
         lambda: api.investments_transactions_get(
             InvestmentsTransactionsGetRequest(
                 access_token=us, start_date=today, end_date=today - timedelta(days=1)
             )
         )
     )
-    expect_error(
+    plaid_failure(
         lambda: api.sandbox_item_set_verification_status(
             SandboxItemSetVerificationStatusRequest(
                 access_token=basic, account_id=checking, verification_status="verification_expired"
@@ -957,9 +954,9 @@ def exercise_products(api, emulator):
     )
     # Faults hit the new routes like any other.
     emulator.faults.add("rate_limit", path="/auth/get")
-    assert expect_error(lambda: calls["auth"](us)).error_code == "AUTH_LIMIT"
+    assert plaid_failure(lambda: calls["auth"](us)).error.error_code == "AUTH_LIMIT"
     emulator.faults.add("error", path="/liabilities/get", error_code="INSTITUTION_DOWN")
-    assert expect_error(lambda: calls["liabilities"](us)).error_code == "INSTITUTION_DOWN"
+    assert plaid_failure(lambda: calls["liabilities"](us)).error.error_code == "INSTITUTION_DOWN"
 
     # The readiness control: a success, and failures.
     for body, ok in (
@@ -982,7 +979,7 @@ def exercise_income(api, emulator):
     user = api.user_create(UserCreateRequest(client_user_id="fidelity-income"))
     assert user.user_id.startswith("usr_")
     assert user.user_token.startswith("user-sandbox-")
-    expect_error(lambda: api.user_create(UserCreateRequest(client_user_id="fidelity-income")))
+    plaid_failure(lambda: api.user_create(UserCreateRequest(client_user_id="fidelity-income")))
     link_token = api.link_token_create(
         link_token_request(
             products=[Products("income_verification")],
@@ -1030,22 +1027,22 @@ def exercise_income(api, emulator):
         )
     )
     # Failures: no user, unknown users, a foreign Item, not ready, a non-payroll Item.
-    expect_error(
+    plaid_failure(
         lambda: api.link_token_create(
             link_token_request(products=[Products("income_verification")])
         )
     )
-    expect_error(
+    plaid_failure(
         lambda: api.credit_payroll_income_get(
             CreditPayrollIncomeGetRequest(
                 user_token="user-sandbox-00000000-0000-4000-8000-000000000000"
             )
         )
     )
-    expect_error(
+    plaid_failure(
         lambda: api.credit_payroll_income_get(CreditPayrollIncomeGetRequest(user_id="usr_x"))
     )
-    expect_error(
+    plaid_failure(
         lambda: api.credit_payroll_income_get(
             CreditPayrollIncomeGetRequest(
                 user_id=user.user_id, options=CreditPayrollIncomeGetRequestOptions(item_ids=["x"])
@@ -1054,16 +1051,16 @@ def exercise_income(api, emulator):
     )
     emulator.state.set_product_ready(first, "income_verification", False)
     assert (
-        expect_error(
+        plaid_failure(
             lambda: api.credit_payroll_income_get(
                 CreditPayrollIncomeGetRequest(user_id=user.user_id)
             )
-        ).error_code
+        ).error.error_code
         == "PRODUCT_NOT_READY"
     )
     emulator.state.set_product_ready(first, "income_verification")
     bank_item = emulator.state.create_item().item_id
-    expect_error(
+    plaid_failure(
         lambda: api.sandbox_income_fire_webhook(
             SandboxIncomeFireWebhookRequest(
                 item_id=bank_item,

@@ -6,8 +6,6 @@ import json
 import re
 from datetime import date
 
-import plaid
-import pytest
 from plaid.model.country_code import CountryCode
 from plaid.model.credit_payroll_income_get_request import CreditPayrollIncomeGetRequest
 from plaid.model.credit_payroll_income_get_request_options import (
@@ -35,24 +33,12 @@ from plaid.model.user_create_request import UserCreateRequest
 from django_plaid.emulator.income import pay_dates
 from django_plaid.emulator.notifications import notify_income_verification
 
-from . import make_api, plaid_error, post
+from . import plaid_failure, post
 from .test_webhooks import verify
 
 USER_TOKEN = re.compile(
     r"^user-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
-
-
-@pytest.fixture
-def api(plaid_emulator):
-    return make_api(plaid_emulator)
-
-
-def error_of(call):
-    with pytest.raises(plaid.ApiException) as info:
-        call()
-    error = plaid_error(info.value)
-    return info.value.status, error.error_type.value, error.error_code
 
 
 def income_link_token(api, webhook=None, **user):
@@ -88,7 +74,9 @@ def test_user_create(api, plaid_emulator):
     assert USER_TOKEN.match(user.user_token)
     assert plaid_emulator.state.users[user.user_id].client_user_id == "app-user-1"
     # Plaid: the first call succeeds, the rest fail.
-    assert error_of(lambda: api.user_create(UserCreateRequest(client_user_id="app-user-1"))) == (
+    assert plaid_failure(
+        lambda: api.user_create(UserCreateRequest(client_user_id="app-user-1"))
+    ).codes == (
         400,
         "INVALID_REQUEST",
         "INVALID_FIELD",
@@ -199,13 +187,17 @@ def test_sandbox_public_token_creates_payroll_items(api, plaid_emulator, receive
 
 
 def test_income_needs_a_user(api, plaid_emulator):
-    assert error_of(lambda: income_link_token(api)) == (400, "INVALID_REQUEST", "MISSING_FIELDS")
-    assert error_of(
+    assert plaid_failure(lambda: income_link_token(api)).codes == (
+        400,
+        "INVALID_REQUEST",
+        "MISSING_FIELDS",
+    )
+    assert plaid_failure(
         lambda: income_link_token(
             api, user_token="user-sandbox-00000000-0000-4000-8000-000000000000"
         )
-    ) == (400, "INVALID_INPUT", "INVALID_USER_TOKEN")
-    assert error_of(lambda: income_link_token(api, user_id="usr_nobody")) == (
+    ).codes == (400, "INVALID_INPUT", "INVALID_USER_TOKEN")
+    assert plaid_failure(lambda: income_link_token(api, user_id="usr_nobody")).codes == (
         400,
         "INVALID_INPUT",
         "INVALID_USER_ID",
@@ -277,9 +269,9 @@ def test_payroll_not_ready_then_ready(api, plaid_emulator, receiver):
     )
     notify_income_verification(plaid_emulator.state, item)
     assert plaid_emulator.wait_for_webhooks() == []
-    assert error_of(
+    assert plaid_failure(
         lambda: api.credit_payroll_income_get(CreditPayrollIncomeGetRequest(user_id=user.user_id))
-    ) == (400, "ITEM_ERROR", "PRODUCT_NOT_READY")
+    ).codes == (400, "ITEM_ERROR", "PRODUCT_NOT_READY")
     status, _, _ = post(
         plaid_emulator,
         "/emulator/item/set_product_ready",
@@ -293,9 +285,9 @@ def test_payroll_not_ready_then_ready(api, plaid_emulator, receiver):
     assert got.item_id == item.item_id
     # A payroll Item in error answers its error; a removed one disappears.
     plaid_emulator.state.set_item_error(item.item_id, "ITEM_LOGIN_REQUIRED")
-    assert error_of(
+    assert plaid_failure(
         lambda: api.credit_payroll_income_get(CreditPayrollIncomeGetRequest(user_id=user.user_id))
-    ) == (400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")
+    ).codes == (400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")
     plaid_emulator.state.remove_item(item.item_id)
     assert (
         api.credit_payroll_income_get(CreditPayrollIncomeGetRequest(user_id=user.user_id)).items

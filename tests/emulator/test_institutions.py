@@ -10,12 +10,7 @@ from plaid.model.institutions_get_by_id_request_options import InstitutionsGetBy
 
 from django_plaid.emulator.data import INSTITUTIONS, LINKABLE_PRODUCTS
 
-from . import make_api, plaid_error
-
-
-@pytest.fixture
-def api(plaid_emulator):
-    return make_api(plaid_emulator)
+from . import plaid_error
 
 
 def get(api, institution_id, countries=("US",), **options):

@@ -7,7 +7,6 @@ import re
 import threading
 from datetime import timedelta
 
-import plaid
 import pytest
 from plaid.model.accounts_balance_get_request import AccountsBalanceGetRequest
 from plaid.model.accounts_balance_get_request_options import AccountsBalanceGetRequestOptions
@@ -25,15 +24,10 @@ from plaid.model.sandbox_public_token_create_request_options import (
 
 from django_plaid.emulator.data import USER_GOOD_ACCOUNTS
 
-from . import make_api, plaid_error, post
+from . import make_api, plaid_failure, post
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 ID37 = re.compile(r"^[A-Za-z0-9]{37}$")
-
-
-@pytest.fixture
-def api(plaid_emulator):
-    return make_api(plaid_emulator)
 
 
 def public_token(api, institution_id="ins_109508", products=("transactions",), **options):
@@ -53,12 +47,6 @@ def exchange(api, token):
 def new_item(api, **kwargs):
     response = exchange(api, public_token(api, **kwargs))
     return response.access_token, response.item_id
-
-
-def error_of(call):
-    with pytest.raises(plaid.ApiException) as info:
-        call()
-    return info.value.status, plaid_error(info.value)
 
 
 def test_token_and_id_formats(api):
@@ -85,7 +73,7 @@ def test_ids_are_random_per_item(api):
 def test_public_token_is_single_use(api):
     token = public_token(api)
     exchange(api, token)
-    status, error = error_of(lambda: exchange(api, token))
+    status, error = plaid_failure(lambda: exchange(api, token))
     assert (status, error.error_type.value, error.error_code) == (
         400,
         "INVALID_INPUT",
@@ -99,7 +87,7 @@ def test_public_token_expires_after_30_minutes(api, plaid_emulator):
     plaid_emulator.state.advance_time(timedelta(minutes=29, seconds=59))
     exchange(api, fresh)
     plaid_emulator.state.advance_time(timedelta(seconds=1))
-    status, error = error_of(lambda: exchange(api, stale))
+    status, error = plaid_failure(lambda: exchange(api, stale))
     assert (status, error.error_code) == (400, "INVALID_PUBLIC_TOKEN")
     assert "expired" in error.error_message
 
@@ -113,9 +101,9 @@ def test_clock_is_injectable(plaid_emulator, api):
         token = public_token(api)
         assert plaid_emulator.state.public_tokens[token].expires_at == fixed + timedelta(minutes=30)
         plaid_emulator.state.clock = lambda: fixed + timedelta(minutes=31)
-        assert error_of(lambda: exchange(api, token))[1].error_code == "INVALID_PUBLIC_TOKEN"
+        assert plaid_failure(lambda: exchange(api, token))[1].error_code == "INVALID_PUBLIC_TOKEN"
     finally:
-        from django_plaid.emulator.state import _utcnow
+        from django_plaid.emulator.store import _utcnow
 
         plaid_emulator.state.clock = _utcnow
 
@@ -125,7 +113,7 @@ def test_clock_is_injectable(plaid_emulator, api):
     ["public-sandbox-00000000-0000-4000-8000-000000000000", "garbage", "access-sandbox-x"],
 )
 def test_unknown_public_token(api, token):
-    status, error = error_of(lambda: exchange(api, token))
+    status, error = plaid_failure(lambda: exchange(api, token))
     assert (status, error.error_code) == (400, "INVALID_PUBLIC_TOKEN")
 
 
@@ -172,7 +160,7 @@ def test_sandbox_public_token_create_options(api, plaid_emulator):
     ],
 )
 def test_sandbox_public_token_create_errors(api, plaid_emulator, kwargs, status, code):
-    status_got, error = error_of(lambda: public_token(api, **kwargs))
+    status_got, error = plaid_failure(lambda: public_token(api, **kwargs))
     assert (status_got, error.error_code) == (status, code)
     assert not plaid_emulator.state.items
 
@@ -238,7 +226,7 @@ def test_item_in_error_state(api, plaid_emulator):
         lambda: api.accounts_get(AccountsGetRequest(access_token=access_token)),
         lambda: api.accounts_balance_get(AccountsBalanceGetRequest(access_token=access_token)),
     ):
-        status, error = error_of(call)
+        status, error = plaid_failure(call)
         assert (status, error.error_type.value, error.error_code) == (
             400,
             "ITEM_ERROR",
@@ -265,7 +253,7 @@ def test_set_error_over_http_and_clear(api, plaid_emulator):
     assert status == 200
     assert body["item"]["error"]["error_code"] == "ITEM_LOCKED"
     assert (
-        error_of(lambda: api.accounts_get(AccountsGetRequest(access_token=access_token)))[
+        plaid_failure(lambda: api.accounts_get(AccountsGetRequest(access_token=access_token)))[
             1
         ].error_code
         == "ITEM_LOCKED"
@@ -290,13 +278,13 @@ def test_remove_then_reuse(api, plaid_emulator):
         lambda: api.item_get(ItemGetRequest(access_token=access_token)),
         lambda: api.item_remove(ItemRemoveRequest(access_token=access_token)),
     ):
-        status, error = error_of(call)
+        status, error = plaid_failure(call)
         assert (status, error.error_type.value, error.error_code) == (
             400,
             "INVALID_INPUT",
             "INVALID_ACCESS_TOKEN",
         )
-    assert error_of(lambda: exchange(api, orphan))[1].error_code == "INVALID_PUBLIC_TOKEN"
+    assert plaid_failure(lambda: exchange(api, orphan))[1].error_code == "INVALID_PUBLIC_TOKEN"
     exchange(api, unexchanged)  # other Items are untouched
 
 
@@ -309,7 +297,7 @@ def test_remove_then_reuse(api, plaid_emulator):
     ],
 )
 def test_invalid_access_tokens(api, token):
-    status, error = error_of(lambda: api.accounts_get(AccountsGetRequest(access_token=token)))
+    status, error = plaid_failure(lambda: api.accounts_get(AccountsGetRequest(access_token=token)))
     assert (status, error.error_code) == (400, "INVALID_ACCESS_TOKEN")
 
 
@@ -376,7 +364,7 @@ def test_account_ids_option(api):
     request = AccountsGetRequest(
         access_token=access_token, options=AccountsGetRequestOptions(account_ids=["nope"])
     )
-    status, error = error_of(lambda: api.accounts_get(request))
+    status, error = plaid_failure(lambda: api.accounts_get(request))
     assert (status, error.error_code) == (400, "INVALID_ACCOUNT_ID")
 
 
@@ -413,7 +401,7 @@ def test_access_token_invalidate_rotates_the_token(api, plaid_emulator):
         ),
         lambda: api.item_remove(ItemRemoveRequest(access_token=old)),
     ):
-        status, error = error_of(call)
+        status, error = plaid_failure(call)
         assert (status, error.error_type.value, error.error_code) == (
             400,
             "INVALID_INPUT",
@@ -424,7 +412,7 @@ def test_access_token_invalidate_rotates_the_token(api, plaid_emulator):
     newer = api.item_access_token_invalidate(
         ItemAccessTokenInvalidateRequest(access_token=new)
     ).new_access_token
-    assert error_of(lambda: api.item_get(ItemGetRequest(access_token=new)))[0] == 400
+    assert plaid_failure(lambda: api.item_get(ItemGetRequest(access_token=new)))[0] == 400
     api.accounts_get(AccountsGetRequest(access_token=newer))
 
 

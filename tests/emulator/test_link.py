@@ -19,12 +19,7 @@ from plaid.model.link_token_create_request_update import LinkTokenCreateRequestU
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.products import Products
 
-from . import make_api, plaid_error, post
-
-
-@pytest.fixture
-def api(plaid_emulator):
-    return make_api(plaid_emulator)
+from . import plaid_error, post
 
 
 def link_token_request(products=("transactions",), **kwargs):

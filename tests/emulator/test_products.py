@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import plaid
 import pytest
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.auth_get_request import AuthGetRequest
@@ -37,14 +36,9 @@ from plaid.model.webhook_type import WebhookType
 
 from django_plaid.emulator.investments import SECURITIES, isin_for
 
-from . import make_api, plaid_error, post
+from . import plaid_failure, post
 
 FULL = ("transactions", "auth", "identity", "investments", "liabilities")
-
-
-@pytest.fixture
-def api(plaid_emulator):
-    return make_api(plaid_emulator)
 
 
 def new_item(api, products=FULL, institution_id="ins_109508", **options):
@@ -57,13 +51,6 @@ def new_item(api, products=FULL, institution_id="ins_109508", **options):
     public = api.sandbox_public_token_create(request).public_token
     exchanged = api.item_public_token_exchange(ItemPublicTokenExchangeRequest(public_token=public))
     return exchanged.access_token, exchanged.item_id
-
-
-def error_of(call):
-    with pytest.raises(plaid.ApiException) as info:
-        call()
-    error = plaid_error(info.value)
-    return info.value.status, error.error_type.value, error.error_code
 
 
 def billed(api, access_token):
@@ -133,11 +120,11 @@ def test_auth_account_ids_filter(api, plaid_emulator):
     )
     assert [a.account_id for a in answer.accounts] == [masks["1111"]]
     assert [n.account_id for n in answer.numbers.ach] == [masks["1111"]]
-    assert error_of(
+    assert plaid_failure(
         lambda: api.auth_get(
             AuthGetRequest(access_token=token, options=AuthGetRequestOptions(account_ids=["nope"]))
         )
-    ) == (400, "INVALID_INPUT", "INVALID_ACCOUNT_ID")
+    ).codes == (400, "INVALID_INPUT", "INVALID_ACCOUNT_ID")
 
 
 def test_calling_a_product_endpoint_bills_the_product(api):
@@ -183,7 +170,7 @@ def test_product_errors(api, plaid_emulator, institution_id, products, call, cod
         ),
         "liabilities": lambda: api.liabilities_get(LiabilitiesGetRequest(access_token=token)),
     }
-    assert error_of(calls[call]) == (400, "ITEM_ERROR", code)
+    assert plaid_failure(calls[call]).codes == (400, "ITEM_ERROR", code)
     # A refused product is not billed.
     assert billed(api, token) == set(products)
 
@@ -210,7 +197,7 @@ def test_product_not_ready_until_set_ready(api, plaid_emulator, product):
     )
     assert (status, answer["ready"], answer["item_id"]) == (200, False, item_id)
     for call in calls[product]:
-        assert error_of(call) == (400, "ITEM_ERROR", "PRODUCT_NOT_READY")
+        assert plaid_failure(call).codes == (400, "ITEM_ERROR", "PRODUCT_NOT_READY")
     # Other products are unaffected.
     other = "identity" if product != "identity" else "auth"
     calls[other][0]()
@@ -251,20 +238,24 @@ def test_item_errors_and_faults_apply(api, plaid_emulator):
         lambda: api.liabilities_get(LiabilitiesGetRequest(access_token=token)),
         lambda: api.investments_holdings_get(InvestmentsHoldingsGetRequest(access_token=token)),
     ):
-        assert error_of(call) == (400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")
+        assert plaid_failure(call).codes == (400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")
     plaid_emulator.state.clear_item_error(item_id)
     plaid_emulator.faults.add("rate_limit", path="/identity/get")
     plaid_emulator.faults.add("rate_limit", path="/investments/holdings/get")
     plaid_emulator.faults.add("http_500", path="/liabilities/get")
-    assert error_of(lambda: api.identity_get(IdentityGetRequest(access_token=token))) == (
+    assert plaid_failure(
+        lambda: api.identity_get(IdentityGetRequest(access_token=token))
+    ).codes == (
         429,
         "RATE_LIMIT_EXCEEDED",
         "IDENTITY_LIMIT",
     )
-    assert error_of(
+    assert plaid_failure(
         lambda: api.investments_holdings_get(InvestmentsHoldingsGetRequest(access_token=token))
-    ) == (429, "RATE_LIMIT_EXCEEDED", "INVESTMENT_HOLDINGS_GET_LIMIT")
-    assert error_of(lambda: api.liabilities_get(LiabilitiesGetRequest(access_token=token))) == (
+    ).codes == (429, "RATE_LIMIT_EXCEEDED", "INVESTMENT_HOLDINGS_GET_LIMIT")
+    assert plaid_failure(
+        lambda: api.liabilities_get(LiabilitiesGetRequest(access_token=token))
+    ).codes == (
         500,
         "API_ERROR",
         "INTERNAL_SERVER_ERROR",
@@ -302,7 +293,7 @@ def test_automated_microdeposits_verified(api, plaid_emulator, receiver):
         "pending_automatic_verification",
     )
     assert accounts.item.auth_method.value == "AUTOMATED_MICRODEPOSITS"
-    assert error_of(lambda: api.auth_get(AuthGetRequest(access_token=token))) == (
+    assert plaid_failure(lambda: api.auth_get(AuthGetRequest(access_token=token))).codes == (
         400,
         "ITEM_ERROR",
         "PRODUCT_NOT_READY",
@@ -329,7 +320,7 @@ def test_automated_microdeposits_expired(api, plaid_emulator, receiver):
     set_status(api, token, account_id, "verification_expired")
     payload = plaid_emulator.wait_for_webhooks()[-1].payload
     assert (payload["webhook_code"], payload["account_id"]) == ("VERIFICATION_EXPIRED", account_id)
-    assert error_of(lambda: api.auth_get(AuthGetRequest(access_token=token))) == (
+    assert plaid_failure(lambda: api.auth_get(AuthGetRequest(access_token=token))).codes == (
         400,
         "ITEM_ERROR",
         "NO_AUTH_ACCOUNTS",
@@ -350,19 +341,25 @@ def test_set_verification_status_on_an_instant_auth_item(api, plaid_emulator, re
 def test_set_verification_status_errors(api, plaid_emulator):
     token, _ = new_item(api, ("auth", "liabilities"))
     masks = accounts_by_mask(plaid_emulator, token)
-    assert error_of(lambda: set_status(api, token, masks["3333"], "automatically_verified")) == (
+    assert plaid_failure(
+        lambda: set_status(api, token, masks["3333"], "automatically_verified")
+    ).codes == (
         400,
         "INVALID_INPUT",
         "INVALID_ACCOUNT_ID",
     )
-    assert error_of(lambda: set_status(api, token, masks["0000"], "manually_verified")) == (
+    assert plaid_failure(
+        lambda: set_status(api, token, masks["0000"], "manually_verified")
+    ).codes == (
         400,
         "INVALID_REQUEST",
         "INVALID_FIELD",
     )
     plain, _ = new_item(api, ("transactions",))
     checking = accounts_by_mask(plaid_emulator, plain)["0000"]
-    assert error_of(lambda: set_status(api, plain, checking, "automatically_verified")) == (
+    assert plaid_failure(
+        lambda: set_status(api, plain, checking, "automatically_verified")
+    ).codes == (
         400,
         "SANDBOX_ERROR",
         "SANDBOX_PRODUCT_NOT_ENABLED",
@@ -612,7 +609,7 @@ def test_async_update_adds_investments_later(api, plaid_emulator, receiver):
     token, _ = new_item(api, ("transactions",), webhook=receiver.url())
     plaid_emulator.wait_for_webhooks()
     before = len(plaid_emulator.deliveries)
-    assert error_of(lambda: get_page(api, token, plaid_emulator, async_update=True)) == (
+    assert plaid_failure(lambda: get_page(api, token, plaid_emulator, async_update=True)).codes == (
         400,
         "ITEM_ERROR",
         "PRODUCT_NOT_READY",

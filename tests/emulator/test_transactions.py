@@ -26,15 +26,15 @@ from plaid.model.sandbox_public_token_create_request_options_transactions import
 )
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
-from django_plaid.emulator import PlaidAPIError
-from django_plaid.emulator.merchants import MERCHANTS
-from django_plaid.emulator.transactions import (
+from django_plaid.emulator import PlaidErrorResponse
+from django_plaid.emulator.ledger import (
     Cursor,
     LedgerAccount,
     TransactionLedger,
     decode_cursor,
     encode_cursor,
 )
+from django_plaid.emulator.merchants import MERCHANTS
 
 from . import make_api, plaid_error, post
 
@@ -93,10 +93,8 @@ PAYMENT_META_KEYS = {
 COUNTERPARTY_KEYS = {"name", "type", "website", "logo_url", "entity_id", "confidence_level"}
 
 
-@pytest.fixture
-def api(plaid_emulator):
-    plaid_emulator.send_webhooks = False
-    return make_api(plaid_emulator)
+#: The ``api`` fixture (conftest.py) switches the emulator's webhooks off here.
+API_SENDS_WEBHOOKS = False
 
 
 def sync(emulator, access_token, cursor="", count=None, **options):
@@ -307,10 +305,10 @@ def test_dynamic_user_starts_with_about_fifty(plaid_emulator):
 def test_items_without_transactions_have_no_ledger(plaid_emulator):
     item = plaid_emulator.state.create_item(products=("auth",))
     assert item.ledger is None
-    with pytest.raises(PlaidAPIError) as info:
+    with pytest.raises(PlaidErrorResponse) as info:
         plaid_emulator.transactions_truth(item.item_id)
     assert info.value.error_code == "PRODUCT_NOT_ENABLED"
-    with pytest.raises(PlaidAPIError):
+    with pytest.raises(PlaidErrorResponse):
         plaid_emulator.add_transactions(item.access_token, 1)
 
 

@@ -10,7 +10,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import jwt
-import plaid
 import pytest
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.item_get_request import ItemGetRequest
@@ -32,7 +31,7 @@ from plaid.model.webhook_verification_key_get_request import WebhookVerification
 from django_plaid.emulator import Delivery, Emulator
 from django_plaid.testing.webhooks import WebhookSigningKey, sign_webhook, webhook_body
 
-from . import make_api, plaid_error, post
+from . import make_api, plaid_failure, post
 
 LOGIN_REQUIRED_ERROR = {
     "error_type": "ITEM_ERROR",
@@ -44,11 +43,6 @@ LOGIN_REQUIRED_ERROR = {
     "display_message": "We're unable to update your account information. Please log in again.",
     "status": 400,
 }
-
-
-@pytest.fixture
-def api(plaid_emulator):
-    return make_api(plaid_emulator)
 
 
 def new_item(api, products=("transactions",), webhook=None, institution_id="ins_109508"):
@@ -72,12 +66,6 @@ def fire(api, access_token, code, webhook_type=None, **options):
     if options:
         request.options = SandboxItemFireWebhookRequestOptions(**options)
     return api.sandbox_item_fire_webhook(request)
-
-
-def api_error(call):
-    with pytest.raises(plaid.ApiException) as info:
-        call()
-    return info.value.status, plaid_error(info.value)
 
 
 def fetch_jwk(api, kid):
@@ -150,7 +138,7 @@ def test_verification_key_get(api, plaid_emulator):
     assert key == plaid_emulator.webhook_jwk()
     assert key["kid"] == kid
     assert abs(key["created_at"] - time.time()) < 3600
-    status, error = api_error(
+    status, error = plaid_failure(
         lambda: api.webhook_verification_key_get(
             WebhookVerificationKeyGetRequest(key_id="6c5516e1-92dc-479e-a8ff-5a51992e0001")
         )
@@ -207,7 +195,7 @@ def test_reset_renews_the_keys(api, plaid_emulator):
     assert fresh != first
     assert fetch_jwk(api, fresh)["expired_at"] is None
     assert plaid_emulator.state.webhook_keys.kids == [fresh]
-    status, _ = api_error(
+    status, _ = plaid_failure(
         lambda: api.webhook_verification_key_get(WebhookVerificationKeyGetRequest(key_id=first))
     )
     assert status == 400
@@ -473,7 +461,7 @@ def test_reset_login(api, plaid_emulator, receiver):
         "environment": "sandbox",
     }
     verify(api, receiver.received[-1])
-    status, error = api_error(
+    status, error = plaid_failure(
         lambda: api.accounts_get(AccountsGetRequest(access_token=access_token))
     )
     assert (status, error.error_type.value, error.error_code) == (
@@ -492,7 +480,7 @@ def test_reset_login_without_webhook(api, plaid_emulator):
     access_token, _ = new_item(api)
     api.sandbox_item_reset_login(SandboxItemResetLoginRequest(access_token=access_token))
     assert plaid_emulator.deliveries == []
-    status, error = api_error(
+    status, error = plaid_failure(
         lambda: api.accounts_get(AccountsGetRequest(access_token=access_token))
     )
     assert error.error_code == "ITEM_LOGIN_REQUIRED"
@@ -544,7 +532,7 @@ def test_webhook_update_removal_and_validation(api, plaid_emulator, receiver):
     assert (status, body["error_code"]) == (400, "INVALID_FIELD")
     status, _, body = post(plaid_emulator, "/item/webhook/update", {"webhook": "https://x.y/"})
     assert (status, body["error_code"]) == (400, "MISSING_FIELDS")
-    status, error = api_error(lambda: fire(api, access_token, "LOGIN_REPAIRED"))
+    status, error = plaid_failure(lambda: fire(api, access_token, "LOGIN_REPAIRED"))
     assert (status, error.error_type.value, error.error_code) == (
         400,
         "SANDBOX_ERROR",
@@ -668,7 +656,9 @@ def test_user_permission_revoked_then_login_repaired(api, plaid_emulator, full_i
     assert error["error_type"] == "ITEM_ERROR"
     assert error["status"] == 400
     assert "request_id" not in error
-    _, api_err = api_error(lambda: api.accounts_get(AccountsGetRequest(access_token=access_token)))
+    _, api_err = plaid_failure(
+        lambda: api.accounts_get(AccountsGetRequest(access_token=access_token))
+    )
     assert api_err.error_code == "USER_PERMISSION_REVOKED"
     assert (
         api.item_get(ItemGetRequest(access_token=access_token)).item.error.error_code
@@ -719,7 +709,7 @@ def test_fire_webhook_needs_the_product(api, plaid_emulator, receiver):
         ("ERROR", None),
     ]
     for code, webhook_type in cases:
-        status, error = api_error(lambda c=code, t=webhook_type: fire(api, access_token, c, t))
+        status, error = plaid_failure(lambda c=code, t=webhook_type: fire(api, access_token, c, t))
         assert (status, error.error_type.value, error.error_code) == (
             400,
             "SANDBOX_ERROR",
@@ -727,7 +717,7 @@ def test_fire_webhook_needs_the_product(api, plaid_emulator, receiver):
         ), (code, webhook_type)
     auth_token, _ = new_item(api, products=("auth",), webhook=receiver.url())
     for code in ("DEFAULT_UPDATE", "SYNC_UPDATES_AVAILABLE", "RECURRING_TRANSACTIONS_UPDATE"):
-        _, error = api_error(lambda c=code: fire(api, auth_token, c))
+        _, error = plaid_failure(lambda c=code: fire(api, auth_token, c))
         assert error.error_code == "SANDBOX_PRODUCT_NOT_ENABLED"
     # ITEM webhooks need no product.
     fire(api, auth_token, "NEW_ACCOUNTS_AVAILABLE")
@@ -735,7 +725,7 @@ def test_fire_webhook_needs_the_product(api, plaid_emulator, receiver):
 
 def test_fire_webhook_needs_a_url(api, plaid_emulator):
     access_token, _ = new_item(api)
-    status, error = api_error(lambda: fire(api, access_token, "DEFAULT_UPDATE"))
+    status, error = plaid_failure(lambda: fire(api, access_token, "DEFAULT_UPDATE"))
     assert (status, error.error_type.value, error.error_code) == (
         400,
         "SANDBOX_ERROR",

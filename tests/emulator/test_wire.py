@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from django_plaid.emulator import PlaidAPIError
+from django_plaid.emulator import PlaidErrorResponse
 from django_plaid.emulator.app import Response
 
 from . import CLIENT_ID, ERROR_KEYS, SECRET, post
@@ -153,7 +153,7 @@ def test_emulator_endpoints_need_no_credentials_and_accept_empty_body(plaid_emul
 def test_hook_can_inject_an_error(plaid_emulator):
     def rate_limit(context):
         if context.path == "/institutions/get_by_id":
-            raise PlaidAPIError("INSTITUTIONS_GET_BY_ID_LIMIT")
+            raise PlaidErrorResponse("INSTITUTIONS_GET_BY_ID_LIMIT")
         return None
 
     plaid_emulator.app.hooks.append(rate_limit)

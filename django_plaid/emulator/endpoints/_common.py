@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..data import LINKABLE_PRODUCTS
-from ..errors import PlaidAPIError
-from ..state import Account, EmulatorState, Item
+from ..errors import PlaidErrorResponse
+from ..records import Account, Item
+from ..state import EmulatorState
 from ..validation import get_object, get_str, get_str_list, invalid_field
 
 __all__ = [
@@ -38,14 +39,14 @@ def get_products(
     if products is None:
         return None
     if "balance" in products:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_PRODUCT",
             "balance is not a valid product for this field; it is available to every Item "
             "without being requested",
         )
     unknown = sorted(set(products) - LINKABLE_PRODUCTS)
     if unknown:
-        raise PlaidAPIError("INVALID_PRODUCT", "invalid product names: " + ", ".join(unknown))
+        raise PlaidErrorResponse("INVALID_PRODUCT", "invalid product names: " + ", ".join(unknown))
     # Keep the caller's order but drop repeats.
     return list(dict.fromkeys(products))
 
@@ -92,16 +93,16 @@ def product_item(
     """
     item = item_for_data(state, body)
     if product not in item.products and product not in item.institution.products:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "PRODUCTS_NOT_SUPPORTED",
             f"the following products are not supported by this institution: {product}",
         )
     accounts = [account for account in item.accounts if eligible(account)]
     if not accounts and no_accounts is not None:
-        raise PlaidAPIError(no_accounts)
+        raise PlaidErrorResponse(no_accounts)
     state.add_product(item, product)
     if not state.product_ready(item, product):
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "PRODUCT_NOT_READY",
             f"the requested product is not yet ready: {product}. please provide a webhook "
             "or try the request again later",
@@ -119,7 +120,7 @@ def select_accounts(item: Item, accounts: list[Account], body: dict[str, Any]) -
     known = {account.account_id for account in item.accounts}
     unknown = [account_id for account_id in wanted if account_id not in known]
     if unknown:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_ACCOUNT_ID",
             "one or more of the account IDs is invalid: " + ", ".join(unknown),
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
+from ..records import Account
 from ..routes import Route
-from ..state import Account, EmulatorState
+from ..state import EmulatorState
 from ..validation import get_datetime, get_object, get_str_list
 from ._common import item_for_data
 
@@ -21,7 +22,7 @@ def _select(accounts: list[Account], body: dict[str, Any]) -> list[Account]:
     known = {account.account_id for account in accounts}
     unknown = [account_id for account_id in wanted if account_id not in known]
     if unknown:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_ACCOUNT_ID",
             "one or more of the account IDs is invalid: " + ", ".join(unknown),
         )

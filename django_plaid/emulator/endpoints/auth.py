@@ -29,7 +29,7 @@ from ..account_numbers import (
     is_auth_account,
     numbers_for,
 )
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..routes import Route
 from ..state import EmulatorState
 from ..validation import get_str, require
@@ -46,12 +46,12 @@ def auth_get(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     )
     if not any(has_numbers(a) for a in accounts):
         if any(a.verification_status in PENDING_VERIFICATION for a in accounts):
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "PRODUCT_NOT_READY",
                 "the requested product is not yet ready: the account's micro-deposit "
                 "verification is still pending",
             )
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "NO_AUTH_ACCOUNTS",
             "no valid checking or savings account(s) found: every account's verification "
             "has expired or failed",
@@ -77,7 +77,7 @@ def sandbox_item_set_verification_status(
     assert status is not None
     item = item_for_token(state, body)
     if "auth" not in item.products:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "SANDBOX_PRODUCT_NOT_ENABLED",
             "the requested product is not enabled for this item: auth (needed to set a "
             "verification status)",

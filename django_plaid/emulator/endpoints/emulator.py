@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..faults import FAULT_KINDS
+from ..ledger import MAX_DAYS
+from ..records import READINESS_PRODUCTS, Item
 from ..routes import Route
-from ..state import READINESS_PRODUCTS, EmulatorState, Item
-from ..transactions import MAX_DAYS
+from ..state import EmulatorState
 from ..validation import get_bool, get_int, get_number, get_str, invalid_field, require
 
 __all__ = [
@@ -156,7 +157,7 @@ def emulator_faults_add(state: EmulatorState, body: dict[str, Any]) -> dict[str,
             at_page=get_int(body, "at_page", minimum=1),
         )
     except ValueError as exc:
-        raise PlaidAPIError("INVALID_FIELD", str(exc)) from None
+        raise PlaidErrorResponse("INVALID_FIELD", str(exc)) from None
     return {"fault": fault.to_dict()}
 
 

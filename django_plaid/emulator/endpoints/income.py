@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..income import VERIFICATION_STATUSES, payroll_item
 from ..notifications import notify_income_verification
+from ..records import User
 from ..routes import Route
-from ..state import EmulatorState, User
+from ..state import EmulatorState
 from ..validation import get_object, get_str, get_str_list, invalid_field, require
 from ._common import get_webhook
 
@@ -62,7 +63,7 @@ def _user(state: EmulatorState, body: dict[str, Any]) -> User:
     user_token = get_str(body, "user_token")
     user_id = get_str(body, "user_id")
     if user_token is None and user_id is None:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "MISSING_FIELDS", "the following required fields are missing: user_id (or user_token)"
         )
     return state.get_user(user_id=user_id, user_token=user_token)
@@ -87,7 +88,7 @@ def credit_payroll_income_get(state: EmulatorState, body: dict[str, Any]) -> dic
         if item.error is not None:
             raise item.error
         if not state.product_ready(item, "income_verification"):
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "PRODUCT_NOT_READY",
                 "the requested product is not yet ready: payroll income is still being "
                 "processed; wait for the INCOME_VERIFICATION webhook",
@@ -112,14 +113,14 @@ def sandbox_income_fire_webhook(state: EmulatorState, body: dict[str, Any]) -> d
     assert code is not None
     item = state.get_item(item_id)
     if item.user_id is None:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "SANDBOX_PRODUCT_NOT_ENABLED",
             "the requested product is not enabled for this item: income_verification (use "
             "a payroll Item)",
         )
     user_id = get_str(body, "user_id")
     if user_id is not None and user_id != item.user_id:
-        raise PlaidAPIError("INVALID_USER_ID", "user_id is not the owner of this Item")
+        raise PlaidErrorResponse("INVALID_USER_ID", "user_id is not the owner of this Item")
     notify_income_verification(state, item, status, webhook_code=code, url=url)
     return {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import COUNTRY_CODES, get_institution
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..routes import Route
 from ..state import EmulatorState
 from ..validation import get_bool, get_object, get_str, get_str_list, invalid_field, require
@@ -29,7 +29,7 @@ def institutions_get_by_id(state: EmulatorState, body: dict[str, Any]) -> dict[s
     institution = get_institution(institution_id or "")
     # Plaid only finds institutions in the requested countries.
     if institution is None or not set(institution.country_codes) & set(country_codes):
-        raise PlaidAPIError("INVALID_INSTITUTION")
+        raise PlaidErrorResponse("INVALID_INSTITUTION")
     return {
         "institution": institution.to_dict(
             optional_metadata=optional_metadata, status=include_status

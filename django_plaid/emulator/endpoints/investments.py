@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..investments import INVESTMENT_TYPES, SECURITIES
 from ..notifications import notify_investments_historical_update
+from ..records import Account
 from ..routes import Route
-from ..state import Account, EmulatorState
+from ..state import EmulatorState
 from ..validation import get_bool, get_date, get_int, get_object, invalid_field, require
 from ._common import item_for_data, product_item, select_accounts
 
@@ -93,7 +94,7 @@ def investments_transactions_get(state: EmulatorState, body: dict[str, Any]) -> 
     )
     if not linked and async_update:
         notify_investments_historical_update(state, item)
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "PRODUCT_NOT_READY",
             "the requested product is not yet ready: investments transactions are being "
             "extracted; wait for the HISTORICAL_UPDATE webhook",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import COUNTRY_CODES, DEFAULT_INSTITUTION_ID, LANGUAGES
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..ids import format_datetime, link_session_id
 from ..linking import (
     DEFAULT_PASSWORD,
@@ -25,8 +25,9 @@ from ..linking import (
     link_payroll_item,
     resolve_institution,
 )
+from ..records import Item, LinkToken
 from ..routes import Route
-from ..state import EmulatorState, Item, LinkToken
+from ..state import EmulatorState
 from ..validation import (
     get_bool,
     get_int,
@@ -107,7 +108,7 @@ def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, A
             require(body, "products")
         raise invalid_field("products", "must contain at least 1 item")
     if is_income_link(lists["products"] or ()) and user_id is None:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "MISSING_FIELDS",
             "the following required fields are missing: user_token (or user_id); "
             "income_verification needs a user from /user/create",
@@ -235,7 +236,7 @@ def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
         item = state.get_item(token.item_id)
         check_credentials(username, password)
         if username != item.username:
-            raise PlaidAPIError("INVALID_UPDATED_USERNAME")
+            raise PlaidErrorResponse("INVALID_UPDATED_USERNAME")
         state.clear_item_error(item.item_id)
         public = state.create_public_token(item.item_id, update_mode=True)
         return _finish(state, token, public.public_token, item)
@@ -257,7 +258,7 @@ def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     institution_id = get_str(body, "institution_id") or DEFAULT_INSTITUTION_ID
     institution = resolve_institution(institution_id)
     if not set(institution.country_codes) & set(token.country_codes):
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_INSTITUTION",
             f"institution {institution_id} is not available for the link token's country_codes",
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..linking import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
@@ -117,10 +117,10 @@ def sandbox_item_fire_webhook(state: EmulatorState, body: dict[str, Any]) -> dic
 
     item = item_for_token(state, body)
     if not item.webhook:
-        raise PlaidAPIError("SANDBOX_WEBHOOK_INVALID")
+        raise PlaidErrorResponse("SANDBOX_WEBHOOK_INVALID")
     product = PRODUCTS_FOR_WEBHOOK_TYPE[webhook_type]
     if product is not None and product not in item.products:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "SANDBOX_PRODUCT_NOT_ENABLED",
             f"the requested product is not enabled for this item: {product} (needed for "
             f"{webhook_type} webhooks)",

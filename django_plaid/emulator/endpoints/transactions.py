@@ -11,11 +11,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
+from ..ledger import Cursor, SyncPage, Transaction, decode_cursor, encode_cursor
 from ..notifications import notify_sync_updates_available
+from ..records import Item
 from ..routes import RawJSON, Route
-from ..state import EmulatorState, Item
-from ..transactions import Cursor, SyncPage, Transaction, decode_cursor, encode_cursor
+from ..state import EmulatorState
 from ..validation import (
     get_bool,
     get_date,
@@ -118,7 +119,7 @@ def transactions_sync(state: EmulatorState, body: dict[str, Any]) -> RawJSON:
         return _not_ready()
     ledger = item.ledger
     if account_id is not None and account_id not in {a.account_id for a in ledger.accounts}:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_ACCOUNT_ID",
             f"options.account_id {account_id} is not an account of this Item that has transactions",
         )
@@ -130,21 +131,21 @@ def transactions_sync(state: EmulatorState, body: dict[str, Any]) -> RawJSON:
     elif cursor_text:
         cursor = decode_cursor(cursor_text)
         if cursor is None or cursor.item_id != item.item_id or cursor.position > len(ledger):
-            raise PlaidAPIError("INVALID_FIELD", CURSOR_MISMATCH)
+            raise PlaidErrorResponse("INVALID_FIELD", CURSOR_MISMATCH)
         if cursor.epoch != ledger.epoch:
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "INVALID_FIELD",
                 f"{CURSOR_MISMATCH}: the Item's transaction history was regenerated since "
                 "this cursor was issued; sync again from an empty cursor",
             )
         if cursor.account_id != account_id:
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "INVALID_FIELD",
                 f"{CURSOR_MISMATCH}: it belongs to a different options.account_id stream; "
                 "start from an empty cursor to switch streams",
             )
         if cursor.head is not None and cursor.head < ledger.pagination_floor:
-            raise PlaidAPIError("TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION")
+            raise PlaidErrorResponse("TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION")
         position = cursor.position
 
     page = ledger.page(position, 0 if cursor_text == "now" else count, account_id)
@@ -182,16 +183,16 @@ def transactions_get(state: EmulatorState, body: dict[str, Any]) -> RawJSON:
     item = item_for_data(state, body)
     if item.ledger is None:
         state.initialize_transactions(item, days)
-        raise PlaidAPIError("PRODUCT_NOT_READY")
+        raise PlaidErrorResponse("PRODUCT_NOT_READY")
     if not item.transactions_ready:
-        raise PlaidAPIError("PRODUCT_NOT_READY")
+        raise PlaidErrorResponse("PRODUCT_NOT_READY")
     ledger = item.ledger
     eligible = {a.account_id for a in ledger.accounts}
     account_ids = None
     if wanted is not None:
         unknown = [a for a in wanted if a not in eligible]
         if unknown:
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "INVALID_ACCOUNT_ID",
                 "one or more of the account IDs is invalid: " + ", ".join(unknown),
             )
@@ -211,7 +212,7 @@ def transactions_refresh(state: EmulatorState, body: dict[str, Any]) -> dict[str
     require(body, "access_token")
     item = item_for_data(state, body)
     if item.ledger is None:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "PRODUCT_NOT_ENABLED",
             "the requested product is not enabled for this item: transactions (add it "
             "before calling /transactions/refresh)",
@@ -233,7 +234,7 @@ def sandbox_transactions_create(state: EmulatorState, body: dict[str, Any]) -> d
     if not raw:
         raise invalid_field("transactions", "must contain at least 1 item")
     if len(raw) > SANDBOX_CREATE_MAX:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "INVALID_FIELD",
             "The request contains too many transactions.",
             display_message="The request contains too many transactions.",
@@ -263,7 +264,7 @@ def sandbox_transactions_create(state: EmulatorState, body: dict[str, Any]) -> d
                 "Transaction and posted dates must be within the last 14 days. The posted "
                 "date cannot be before the transaction date."
             )
-            raise PlaidAPIError("INVALID_FIELD", message, display_message=message)
+            raise PlaidErrorResponse("INVALID_FIELD", message, display_message=message)
         specs.append(
             {
                 "date_transacted": transacted.isoformat(),
@@ -275,12 +276,12 @@ def sandbox_transactions_create(state: EmulatorState, body: dict[str, Any]) -> d
             }
         )
     if item.ledger is None:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "SANDBOX_PRODUCT_NOT_ENABLED",
             "the requested product is not enabled for this item: transactions",
         )
     if not item.dynamic:
-        raise PlaidAPIError(
+        raise PlaidErrorResponse(
             "SANDBOX_PRODUCT_NOT_ENABLED",
             "/sandbox/transactions/create only works for Items created with the "
             "user_transactions_dynamic test user",
@@ -288,7 +289,7 @@ def sandbox_transactions_create(state: EmulatorState, body: dict[str, Any]) -> d
     eligible = {a.account_id for a in item.ledger.accounts}
     for spec in specs:
         if spec["account_id"] is not None and spec["account_id"] not in eligible:
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "INVALID_ACCOUNT_ID",
                 f"account_id {spec['account_id']} is not a depository or credit account of "
                 "this Item",

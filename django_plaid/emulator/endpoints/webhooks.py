@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlaidAPIError
+from ..errors import PlaidErrorResponse
 from ..routes import Route
 from ..state import EmulatorState
 from ..validation import get_str
@@ -19,7 +19,7 @@ def webhook_verification_key_get(state: EmulatorState, body: dict[str, Any]) -> 
     try:
         key = state.webhook_keys.jwk(key_id)
     except KeyError:
-        raise PlaidAPIError("INVALID_WEBHOOK_VERIFICATION_KEY_ID") from None
+        raise PlaidErrorResponse("INVALID_WEBHOOK_VERIFICATION_KEY_ID") from None
     return {"key": key}
 
 

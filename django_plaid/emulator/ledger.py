@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeGuard
 
-from .errors import PlaidAPIError
+from .errors import PlaidErrorResponse
 from .merchants import MERCHANTS, RATES, RECURRING, SPENDING, Merchant, account_kind
 
 __all__ = [
@@ -444,7 +444,7 @@ class TransactionLedger:
         """
         rng = rng or self.rng
         if not self.accounts:
-            raise PlaidAPIError(
+            raise PlaidErrorResponse(
                 "NO_ACCOUNTS", "the Item has no depository or credit accounts for transactions"
             )
         if account is None:
