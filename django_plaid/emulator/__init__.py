@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .errors import CATALOGUE, PlaidErrorResponse
-    from .errors import PlaidErrorResponse as PlaidAPIError  # noqa: F401 (old name)
     from .faults import Fault, FaultRegistry
     from .ledger import TransactionLedger
     from .server import Emulator
@@ -57,17 +56,13 @@ _HOMES = {
     "PlaidErrorResponse": "errors",
     "TransactionLedger": "ledger",
 }
-#: Earlier names kept importable: the old name of ``PlaidErrorResponse`` (it clashed with
-#: the app's ``django_plaid.exceptions.PlaidAPIError``, a different class).
-_ALIASES = {"PlaidAPIError": "PlaidErrorResponse"}
 
 
 def __getattr__(name: str) -> Any:
-    target = _ALIASES.get(name, name)
-    home = _HOMES.get(target)
+    home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), target)
+    value = getattr(import_module(f"{__name__}.{home}"), name)
     globals()[name] = value
     return value
 
