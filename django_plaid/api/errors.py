@@ -26,7 +26,7 @@ CLIENT_ERROR_CODES = frozenset(
 )
 
 
-def status_for(error: PlaidAPIError) -> int:
+def http_status_for(error: PlaidAPIError) -> int:
     """The HTTP status dj-plaid answers for a Plaid error."""
     if isinstance(error, PlaidConnectionError):
         # Unreachable or too slow (PlaidTimeoutError): a passing outage, retry later.
@@ -43,6 +43,10 @@ def status_for(error: PlaidAPIError) -> int:
     # Plaid's 5xx, and errors in this server's own requests or keys: the caller
     # cannot fix those, so they are a bad gateway, not the caller's 400.
     return status.HTTP_502_BAD_GATEWAY
+
+
+#: The earlier name of :func:`http_status_for`.
+status_for = http_status_for
 
 
 def plaid_error_response(error: PlaidAPIError | PlaidConfigurationError) -> Response:
@@ -64,7 +68,7 @@ def plaid_error_response(error: PlaidAPIError | PlaidConfigurationError) -> Resp
         "display_message": error.display_message,
         "request_id": error.request_id,
     }
-    return Response(body, status=status_for(error))
+    return Response(body, status=http_status_for(error))
 
 
 def duplicate_item_response(error: DuplicateItemError) -> Response:

@@ -1,0 +1,1 @@
+"""dj-plaid's management commands (``manage.py plaid_*``)."""

@@ -1,0 +1,1 @@
+"""The ``plaid_*`` commands, one module each."""
