@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
     # Treat SIGTERM (e.g. from a demo script) like Ctrl-C, so stop() runs.
     raise KeyboardInterrupt
 
@@ -50,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # SIGINT too: a process started in the background by a shell inherits SIGINT ignored,
+    # and Ctrl-C (or a script's SIGINT) must still stop it.
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
     # The URL alone on stdout's first line, so scripts can read it; the rest goes to stderr.
     print(emulator.url, flush=True)
     print(
