@@ -29,11 +29,13 @@ test: $(STAMP)  ## Run the whole test suite on SQLite
 test-postgres: $(STAMP)  ## Run the whole test suite on PostgreSQL (DATABASE_URL, default local "test")
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff, mypy, and a check that migrations match the models
+# .pre-commit-config.yaml and tox's lint environment run these same commands.
+lint: $(STAMP)  ## ruff, mypy, a check that migrations match the models, the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy django_plaid
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/django-admin makemigrations django_plaid --check --dry-run --pythonpath .
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)  ## Format the code
 	$(BIN)/ruff format .
@@ -43,4 +45,4 @@ docs: $(STAMP)  ## Build the MkDocs site into site/
 	$(BIN)/mkdocs build --strict
 
 clean:  ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache site
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache site
