@@ -1,13 +1,16 @@
 # Every target installs what it needs into .venv first, so a fresh clone needs
 # only Python 3.10+ and make.
 PYTHON ?= python3
+# pytest-cov's options for `make coverage` (and CI's `make test`); the floor is
+# [tool.coverage.report] fail_under in pyproject.toml.
+COVERAGE_ARGS := --cov --cov-report=term
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 8765
 DEMO_PORT ?= 8000
 
-.PHONY: help install demo test test-postgres lint fmt docs clean
+.PHONY: help install demo test test-postgres coverage lint fmt docs clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -29,11 +32,16 @@ test: $(STAMP)  ## Run the whole test suite on SQLite
 test-postgres: $(STAMP)  ## Run the whole test suite on PostgreSQL (DATABASE_URL, default local "test")
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff, mypy, and a check that migrations match the models
+coverage: $(STAMP)  ## Run the suite on SQLite and measure coverage (fails below the floor)
+	$(BIN)/pytest $(COVERAGE_ARGS) $(PYTEST_ARGS)
+
+# .pre-commit-config.yaml and tox's lint environment run these same commands.
+lint: $(STAMP)  ## ruff, mypy, a check that migrations match the models, the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy django_plaid
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/django-admin makemigrations django_plaid --check --dry-run --pythonpath .
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)  ## Format the code
 	$(BIN)/ruff format .
@@ -43,4 +51,4 @@ docs: $(STAMP)  ## Build the MkDocs site into site/
 	$(BIN)/mkdocs build --strict
 
 clean:  ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache site
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .coverage site

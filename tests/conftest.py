@@ -1,19 +1,23 @@
-"""Shared fixtures: users, authenticated API clients, and Items linked through the emulator.
+"""Shared fixtures: users, authenticated API clients, Items linked through the emulator,
+and signed webhook deliveries.
 
 The emulator fixtures (``plaid_emulator``, ``plaid_emulator_settings``) come from dj-plaid's
-own pytest plugin, the one host projects use too.
+own pytest plugin, the one host projects use too. Plain helpers (payloads, raw columns,
+public tokens) are in tests/helpers.py; tests import them from there, not from a conftest.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
-from django_plaid.client import get_client
 from django_plaid.models import Item
 from tests.celery import app as celery_app  # noqa: F401  (the suite's Celery app)
+from tests.helpers import URL, client_for, pretty, sandbox_public_token
 
 
 @pytest.fixture(autouse=True)
@@ -36,22 +40,16 @@ def other_user(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user("bob", "bob@example.com", "pw")
 
 
-def _client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 @pytest.fixture
 def api(user: Any) -> APIClient:
     """An API client authenticated as ``user``."""
-    return _client_for(user)
+    return client_for(user)
 
 
 @pytest.fixture
 def other_api(other_user: Any) -> APIClient:
     """An API client authenticated as ``other_user``."""
-    return _client_for(other_user)
+    return client_for(other_user)
 
 
 @pytest.fixture
@@ -60,17 +58,17 @@ def emulator(plaid_emulator_settings: Any, db: Any) -> Any:
     return plaid_emulator_settings
 
 
-def sandbox_public_token(
-    institution_id: str = "ins_109508", products: list[str] | None = None, **options: Any
-) -> str:
-    """A public token minted at the emulator the way Plaid's sandbox does."""
-    body: dict[str, Any] = {
-        "institution_id": institution_id,
-        "initial_products": products or ["transactions"],
-    }
-    if options:
-        body["options"] = options
-    return str(get_client().call("sandbox_public_token_create", **body)["public_token"])
+@pytest.fixture
+def plaid_calls(emulator: Any) -> Any:
+    """The paths of every request the emulator receives, in order."""
+    calls: list[str] = []
+
+    def record(context: Any) -> None:
+        calls.append(context.path)
+
+    emulator.app.hooks.insert(0, record)
+    yield calls
+    emulator.app.hooks.remove(record)
 
 
 @pytest.fixture
@@ -90,3 +88,57 @@ def link(emulator: Any) -> Any:
 def item(api: APIClient, link: Any) -> Item:
     """An Item of ``user`` linked through the API, with its Accounts."""
     return Item.objects.get(item_id=link(api)["item_id"])
+
+
+@pytest.fixture
+def link_product(api: APIClient, emulator: Any, django_capture_on_commit_callbacks: Any) -> Any:
+    """Link an Item with the given products through the API; its fetches run on commit."""
+
+    def link(
+        products: list[str], institution_id: str = "ins_109508", client: APIClient | None = None
+    ) -> Item:
+        token = sandbox_public_token(institution_id, products=products)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = (client or api).post(
+                "/plaid/exchange/", {"public_token": token}, format="json"
+            )
+        assert response.status_code == 201, response.content
+        return Item.objects.get(item_id=response.json()["item_id"])
+
+    return link
+
+
+# -- Webhooks: signed deliveries to the real endpoint ----------------------------------------
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    """A client that enforces CSRF, as a browser-less sender meets the real stack."""
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def deliver(emulator: Any, csrf_client: Client, django_capture_on_commit_callbacks: Any) -> Any:
+    """POST a body to the webhook endpoint, signed by the emulator's key unless told otherwise.
+
+    Celery tasks queued on commit run (eagerly) before this returns.
+    """
+
+    def send(
+        payload: dict[str, Any] | bytes,
+        *,
+        token: str | None = None,
+        sign: bool = True,
+        iat: int | None = None,
+        kid: str | None = None,
+    ) -> Any:
+        body = payload if isinstance(payload, bytes) else pretty(payload)
+        headers = {}
+        if token is None and sign:
+            token = emulator.sign_webhook(body, iat=iat or int(time.time()), kid=kid)
+        if token is not None:
+            headers["HTTP_PLAID_VERIFICATION"] = token
+        with django_capture_on_commit_callbacks(execute=True):
+            return csrf_client.post(URL, body, content_type="application/json", **headers)
+
+    return send

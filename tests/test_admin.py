@@ -33,19 +33,6 @@ def staff_with(django_user_model):
     return make
 
 
-@pytest.fixture
-def plaid_calls(emulator):
-    """The paths of the API calls the emulator answers during the test."""
-    paths = []
-
-    def record(context):
-        paths.append(context.path)
-
-    emulator.app.hooks.append(record)
-    yield paths
-    emulator.app.hooks.remove(record)
-
-
 def test_item_changelist_shows_items_without_tokens(staff, item):
     response = staff.get("/admin/django_plaid/item/")
     html = response.content.decode()

@@ -19,7 +19,8 @@ from django.db import connection
 from django_plaid import services
 from django_plaid.models import Item, Transaction
 from tests.celery import app as celery_app
-from tests.conftest import sandbox_public_token
+from tests.helpers import forget_broker_connections, sandbox_public_token
+from tests.helpers import wait_for as poll
 
 # Parallel runs on one machine (several checkouts) pick their own Redis database.
 BROKER = os.environ.get("DJ_PLAID_TEST_BROKER", "redis://127.0.0.1:6379/13")
@@ -50,12 +51,8 @@ pytestmark = [
 
 
 def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+    """A worker is slower than the test process: wait longer, poll less often."""
+    return poll(condition, timeout, interval=0.2)
 
 
 class Worker:
@@ -122,16 +119,10 @@ def broker():
     redis.Redis.from_url(BROKER).flushdb()
     saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
     celery_app.conf.update(broker_url=BROKER, task_always_eager=False)
-    _forget_connections()
+    forget_broker_connections()
     yield
     celery_app.conf.update(saved)
-    _forget_connections()
-
-
-def _forget_connections() -> None:
-    # Connections and producers made with the old broker URL are cached; drop them.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    forget_broker_connections()
 
 
 @pytest.fixture

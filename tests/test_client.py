@@ -19,7 +19,7 @@ from django_plaid.exceptions import (
     PlaidServerError,
     PlaidTimeoutError,
 )
-from tests.conftest import sandbox_public_token
+from tests.helpers import sandbox_public_token
 
 
 @pytest.fixture

@@ -1,17 +1,10 @@
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from django_plaid.models import Item, Transaction
+from tests.helpers import command_output as run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 def test_plaid_sync_one_item(item, emulator):

@@ -20,7 +20,7 @@ from django_plaid.products import services as products
 from django_plaid.sync import run_sync
 from django_plaid.webhooks.processing import store_delivery
 from tests.concurrency import gate, in_thread, run_at_once
-from tests.webhooks.conftest import LOGIN_REQUIRED
+from tests.helpers import LOGIN_REQUIRED, webhook_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,13 +32,7 @@ on_postgres = pytest.mark.skipif(
 
 def webhook(item: Item, webhook_type: str, code: str, **fields: object) -> None:
     """Store and process a verified delivery the way the receiver and worker do."""
-    payload = {
-        "webhook_type": webhook_type,
-        "webhook_code": code,
-        "item_id": item.item_id,
-        "environment": "sandbox",
-        **fields,
-    }
+    payload = webhook_payload(item, webhook_type, code, **fields)
     store_delivery(json.dumps(payload).encode(), payload, verified=True, remote_addr=None)
 
 

@@ -26,8 +26,7 @@ from django_plaid import services
 from django_plaid.client import get_client
 from django_plaid.models import Item, PlaidUser
 from django_plaid.products import services as product_services
-from tests.conftest import sandbox_public_token
-from tests.products.conftest import link_product  # noqa: F401  (a fixture)
+from tests.helpers import sandbox_public_token
 
 pytestmark = pytest.mark.django_db
 
@@ -232,7 +231,7 @@ def test_a_failure_building_the_client_reports_no_secret(emulator, settings):
     assert "get_client" in text
 
 
-def test_no_str_repr_or_error_text_carries_a_secret(link_product, api, user, emulator):  # noqa: F811
+def test_no_str_repr_or_error_text_carries_a_secret(link_product, api, user, emulator):
     """Every model's str() and repr(), the client's and the settings', and Plaid's errors."""
     from django.apps import apps
 

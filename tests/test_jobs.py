@@ -18,7 +18,7 @@ import pytest
 from django_plaid import jobs, tasks
 from django_plaid.models import Item, WebhookEvent
 from tests.celery import app as celery_app
-from tests.conftest import sandbox_public_token
+from tests.helpers import forget_broker_connections, sandbox_public_token
 
 pytestmark = [
     pytest.mark.django_db,
@@ -30,14 +30,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _reset_connections() -> None:
-    # Celery keeps its broker connections and producers in pools: forget them, so the
-    # next send connects to the broker the configuration now names. (kombu keeps the
-    # pools per broker URL: closing one would leave a closed pool for that URL.)
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 class Broker:
@@ -66,7 +58,7 @@ class Broker:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
-        _reset_connections()
+        forget_broker_connections()
 
 
 @pytest.fixture
@@ -75,14 +67,14 @@ def broker() -> Any:
     server = Broker()
     saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
     celery_app.conf.update(task_always_eager=False, broker_url=server.url)
-    _reset_connections()
+    forget_broker_connections()
     try:
         yield server
     finally:
         server.process.kill()
         server.process.wait(10)
         celery_app.conf.update(saved)
-        _reset_connections()
+        forget_broker_connections()
 
 
 @pytest.fixture
@@ -91,7 +83,7 @@ def tasks_run_again() -> Any:
 
     def restore() -> None:
         celery_app.conf.update(task_always_eager=True, broker_url="memory://")
-        _reset_connections()
+        forget_broker_connections()
 
     return restore
 

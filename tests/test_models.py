@@ -1,10 +1,10 @@
 import pytest
 from cryptography.fernet import Fernet
-from django.db import connection
 from django.test import override_settings
 
 from django_plaid.exceptions import PlaidConfigurationError
 from django_plaid.models import Account, Item
+from tests.helpers import raw_token
 
 TOKEN = "access-sandbox-8ab976e6-64bc-4b38-98f7-731e7a349970"
 
@@ -16,12 +16,6 @@ def stored(user):
     return Item.objects.create(
         owner=user, item_id="item-1", access_token=TOKEN, environment="sandbox"
     )
-
-
-def raw_token(item):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT access_token FROM django_plaid_item WHERE id = %s", [item.pk])
-        return cursor.fetchone()[0]
 
 
 def test_access_token_is_ciphertext_in_the_database(stored):

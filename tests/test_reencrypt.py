@@ -6,7 +6,6 @@ from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
-from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.test import override_settings
@@ -20,6 +19,8 @@ from django_plaid.products.models import (
     PayrollIncome,
     PlaidUser,
 )
+from tests.helpers import command_output
+from tests.helpers import encryption_key as old_key
 
 TOKEN = "access-sandbox-8ab976e6-64bc-4b38-98f7-731e7a349970"
 NEW_KEY = Fernet.generate_key().decode()
@@ -35,15 +36,8 @@ EXPECTED = {
 }
 
 
-def old_key():
-    key = django_settings.FIELD_ENCRYPTION_KEY
-    return key[0] if isinstance(key, (list, tuple)) else key
-
-
 def run(*args):
-    out = StringIO()
-    call_command("plaid_reencrypt", *args, stdout=out, stderr=StringIO())
-    return out.getvalue()
+    return command_output("plaid_reencrypt", *args)
 
 
 def raw_values():

@@ -9,7 +9,6 @@ from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
-from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -20,19 +19,10 @@ from django_plaid import services
 from django_plaid.client import get_client
 from django_plaid.exceptions import PlaidAPIError
 from django_plaid.models import Item
+from tests.helpers import encryption_key as key
+from tests.helpers import raw_token
 
 pytestmark = pytest.mark.django_db
-
-
-def raw_token(item):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT access_token FROM django_plaid_item WHERE id = %s", [item.pk])
-        return cursor.fetchone()[0]
-
-
-def key():
-    value = django_settings.FIELD_ENCRYPTION_KEY
-    return value[0] if isinstance(value, (list, tuple)) else value
 
 
 def plaid_error_for(token):

@@ -8,7 +8,7 @@ from django.urls import resolve
 from django_plaid import services, signals
 from django_plaid.exceptions import PlaidItemError
 from django_plaid.models import Account, Item
-from tests.conftest import sandbox_public_token
+from tests.helpers import sandbox_public_token
 
 pytestmark = pytest.mark.django_db
 

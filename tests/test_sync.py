@@ -126,7 +126,7 @@ def test_two_triggers_at_once_for_one_item_sync_it_exactly(plaid_emulator_settin
     """Two real syncs race for one Item: one runs, the other merges; no duplicate, no loss."""
     from django_plaid import services
     from django_plaid.models import Transaction
-    from tests.conftest import sandbox_public_token
+    from tests.helpers import sandbox_public_token
 
     emulator = plaid_emulator_settings
     item = services.exchange_public_token(user, sandbox_public_token())
@@ -167,7 +167,7 @@ def heartbeats(item):
 def linked(plaid_emulator_settings, user, settings):
     """An Item linked and synced through the emulator, with a short lease set."""
     from django_plaid import services
-    from tests.conftest import sandbox_public_token
+    from tests.helpers import sandbox_public_token
 
     settings.PLAID = {**settings.PLAID, "SYNC_LEASE_SECONDS": LEASE}
     item = services.exchange_public_token(user, sandbox_public_token())

@@ -2,7 +2,7 @@ import pytest
 
 from django_plaid import signals
 from django_plaid.models import Account, Item
-from tests.conftest import sandbox_public_token
+from tests.helpers import sandbox_public_token
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from django_plaid.models import Account, Item
-from tests.conftest import sandbox_public_token
+from tests.helpers import max_length, sandbox_public_token
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +21,9 @@ URL = "/plaid/exchange/"
 EXCHANGE = "/item/public_token/exchange"
 
 
-def _max(model: Any, field: str) -> int:
-    return int(model._meta.get_field(field).max_length)
-
-
-NAME_MAX = _max(Item, "institution_name")
-INSTITUTION_MAX = _max(Item, "institution_id")
-SESSION_MAX = _max(Item, "link_session_id")
+NAME_MAX = max_length(Item, "institution_name")
+INSTITUTION_MAX = max_length(Item, "institution_id")
+SESSION_MAX = max_length(Item, "link_session_id")
 
 GOOD_INSTITUTION = {"name": "First Platypus Bank", "institution_id": "ins_109508"}
 
@@ -65,7 +61,10 @@ BAD_METADATA = {
     "scalar-account": ({"accounts": [1]}, "accounts"),
     "numeric-account-id": ({"accounts": [{"id": 5}]}, "accounts"),
     "nul-account-name": ({"accounts": [{"name": "Plaid\x00Checking"}]}, "accounts"),
-    "long-account-mask": ({"accounts": [{"mask": "0" * (_max(Account, "mask") + 1)}]}, "accounts"),
+    "long-account-mask": (
+        {"accounts": [{"mask": "0" * (max_length(Account, "mask") + 1)}]},
+        "accounts",
+    ),
     "numeric-verification-status": (
         {"accounts": [{"verificationStatus": 1}]},
         "accounts",

@@ -15,12 +15,9 @@ from django.urls import reverse
 
 from django_plaid import urls as plaid_urls
 from django_plaid.models import Account, Item, Transaction
+from tests.helpers import max_length
 
 pytestmark = pytest.mark.django_db
-
-
-def _max(model: Any, field: str) -> int:
-    return int(model._meta.get_field(field).max_length)
 
 
 #: Routes with an id in the path: url name -> (id kwarg, model it is looked up in, methods).
@@ -111,7 +108,7 @@ def _malformed_ids(model: Any, field: str) -> dict[str, str]:
         "nul": "a\x00b",
         "nul-only": "\x00",
         "control": "a\x1fb",
-        "overlong": "x" * (_max(model, field) + 1),
+        "overlong": "x" * (max_length(model, field) + 1),
         "space": "a b",
     }
 
@@ -129,7 +126,7 @@ def test_a_malformed_path_id_is_a_400(api, emulator, plaid_calls, name, method, 
 @pytest.mark.parametrize(("name", "method"), DETAIL_CASES)
 def test_an_unknown_path_id_is_a_404(api, emulator, plaid_calls, name, method):
     kwarg, model, _ = DETAIL_ROUTES[name]
-    for value in ("nope", "x" * _max(model, kwarg), "ünïcödé"):
+    for value in ("nope", "x" * max_length(model, kwarg), "ünïcödé"):
         url = reverse(f"django_plaid:{name}", kwargs={kwarg: value})
         body = _assert_json_error(_call(api, method, url), 404, "detail")
         assert "matches the given query" in body["detail"]
@@ -156,7 +153,7 @@ def test_a_malformed_filter_is_a_400(api, emulator, name, param, case):
 
 @pytest.mark.parametrize(("name", "param"), FILTER_CASES)
 def test_an_unknown_filter_id_is_an_empty_list(api, item, name, param):
-    for value in ("nope", "x" * _max(FILTER_MODEL[param], param)):
+    for value in ("nope", "x" * max_length(FILTER_MODEL[param], param)):
         response = api.get(reverse(f"django_plaid:{name}"), {param: value})
         assert response.status_code == 200, response.content
         body = response.json()
@@ -383,7 +380,7 @@ def test_a_body_with_a_charset_is_decoded_with_it(api, emulator):
         ({"item_id": ""}, "item_id"),
         ({"item_id": "a\x00b"}, "item_id"),
         ({"item_id": "a b"}, "item_id"),
-        ({"item_id": "x" * (_max(Item, "item_id") + 1)}, "item_id"),
+        ({"item_id": "x" * (max_length(Item, "item_id") + 1)}, "item_id"),
         ({"platform": 1}, "platform"),
         ({"platform": "web\x00"}, "platform"),
         ({"products": [123]}, "products"),

@@ -12,15 +12,6 @@ def synced(item, emulator):
     return Item.objects.get(pk=item.pk)
 
 
-@pytest.fixture
-def plaid_calls(emulator):
-    """Every request the emulator receives."""
-    calls = []
-    emulator.app.hooks.insert(0, calls.append)
-    yield calls
-    emulator.app.hooks.remove(calls.append)
-
-
 def all_pages(api, url):
     rows = []
     while url:

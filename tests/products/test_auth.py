@@ -5,8 +5,7 @@ import pytest
 from django_plaid.exceptions import PlaidItemError
 from django_plaid.models import AuthNumbers, Item
 from django_plaid.products.services import refresh_product
-from tests.products.conftest import raw_column
-from tests.webhooks.conftest import item_webhook
+from tests.helpers import item_webhook, raw_column
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,7 @@
 import pytest
 
 from django_plaid.models import AccountOwner
-from tests.products.conftest import raw_column
-from tests.webhooks.conftest import item_webhook
+from tests.helpers import item_webhook, raw_column
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +58,4 @@ def test_owners_never_land_in_clear_columns(link_product):
     item = link_product(["identity"])
     for account in item.accounts.all():
         assert "owners" not in account.raw
-    from tests.products.conftest import raw_column
-
     assert all(NAME not in str(value) for value in raw_column("django_plaid_account", "raw"))

@@ -1,10 +1,7 @@
-import json
-
 import pytest
-import urllib3
 
 from django_plaid.models import PayrollIncome, PlaidUser
-from tests.products.conftest import raw_column
+from tests.helpers import complete_link, raw_column
 
 pytestmark = pytest.mark.django_db
 
@@ -16,17 +13,6 @@ def income_allowed(settings):
         "ALLOWED_PRODUCTS": ["transactions", "income_verification"],
         "WEBHOOK_URL": "https://app.example.com/plaid/webhook/",
     }
-
-
-def complete_link(emulator, link_token):
-    response = urllib3.request(
-        "POST",
-        emulator.url + "/emulator/link/complete",
-        body=json.dumps({"link_token": link_token}),
-        headers={"Content-Type": "application/json"},
-    )
-    assert response.status == 200, response.data
-    return json.loads(response.data)
 
 
 def test_payroll_income_end_to_end(api, trust, user, emulator, income_allowed, deliver):

@@ -2,7 +2,7 @@ import pytest
 
 from django_plaid.models import Holding, InvestmentTransaction, Item, Security
 from django_plaid.products.services import fetch_investments
-from tests.webhooks.conftest import item_webhook
+from tests.helpers import item_webhook
 
 pytestmark = pytest.mark.django_db
 

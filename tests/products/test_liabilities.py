@@ -1,8 +1,7 @@
 import pytest
 
 from django_plaid.models import Liability
-from tests.products.conftest import raw_column
-from tests.webhooks.conftest import item_webhook
+from tests.helpers import item_webhook, raw_column
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.test import Client
 
 from django_plaid.models import AccountOwner, AuthNumbers, Liability, PayrollIncome
 from django_plaid.products.masking import CLEAR_FIELDS, mask, mask_value
-from tests.products.test_income import complete_link
+from tests.helpers import complete_link
 
 pytestmark = pytest.mark.django_db
 

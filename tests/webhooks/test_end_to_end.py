@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from django_plaid.client import get_client
 from django_plaid.models import Item, WebhookEvent
 from django_plaid.webhooks.verification import verify_webhook
-from tests.conftest import sandbox_public_token
+from tests.helpers import emulator_post, sandbox_public_token, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,15 +19,6 @@ def live_emulator(plaid_emulator_settings, live_server, settings):
     """The emulator, with Items' webhooks pointed at the live server's endpoint."""
     settings.PLAID = {**settings.PLAID, "WEBHOOK_URL": f"{live_server.url}/plaid/webhook/"}
     return plaid_emulator_settings
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_login_required_then_repaired(live_emulator, user, live_server):
@@ -151,21 +142,6 @@ def live_emulator_url(emulator):
     from django_plaid.conf import plaid_settings
 
     return plaid_settings.WEBHOOK_URL
-
-
-def emulator_post(emulator, path, body):
-    import json
-
-    import urllib3
-
-    response = urllib3.request(
-        "POST",
-        emulator.url + path,
-        body=json.dumps(body),
-        headers={"Content-Type": "application/json"},
-    )
-    assert response.status == 200, response.data
-    return json.loads(response.data)
 
 
 def test_sync_updates_available_brings_new_transactions(live_emulator, user):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django_plaid import signals
 from django_plaid.models import Account, Item, WebhookEvent
 from django_plaid.webhooks.handlers import WebhookHandler
-from tests.webhooks.conftest import item_webhook
+from tests.helpers import item_webhook
 
 pytestmark = pytest.mark.django_db
 

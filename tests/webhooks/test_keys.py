@@ -16,7 +16,7 @@ from django.test import Client
 
 from django_plaid.models import WebhookEvent
 from django_plaid.testing.webhooks import WebhookSigningKey, sign_webhook
-from tests.webhooks.conftest import URL, item_webhook, pretty
+from tests.helpers import URL, item_webhook, pretty
 
 pytestmark = pytest.mark.django_db
 

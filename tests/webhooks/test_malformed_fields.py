@@ -13,7 +13,7 @@ from django_plaid.models import Item, ItemStatus, WebhookEvent
 from django_plaid.products.models import PlaidUser
 from django_plaid.webhooks.handlers import WebhookHandler
 from django_plaid.webhooks.processing import parse_payload, process_event, store_delivery
-from tests.webhooks.conftest import item_webhook
+from tests.helpers import item_webhook
 
 pytestmark = pytest.mark.django_db
 

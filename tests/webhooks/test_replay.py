@@ -13,7 +13,7 @@ from django.test import Client
 from jwt.utils import base64url_decode, base64url_encode
 
 from django_plaid.models import Item, WebhookEvent
-from tests.webhooks.conftest import LOGIN_REQUIRED, URL, item_webhook, pretty
+from tests.helpers import LOGIN_REQUIRED, URL, item_webhook, pretty
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from django_plaid.models import Item, WebhookEvent
 from django_plaid.testing.webhooks import WebhookSigningKey, sign_webhook
-from tests.webhooks.conftest import LOGIN_REQUIRED, item_webhook, pretty
+from tests.helpers import LOGIN_REQUIRED, item_webhook, pretty
 
 pytestmark = pytest.mark.django_db
 
