@@ -15,12 +15,13 @@ from typing import Any
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-# Modules, not their functions: a flow is looked up when the task runs.
-from . import balances, healing, jobs, lifecycle, syncing
+from . import jobs
 from .exceptions import PlaidAPIError
-from .models import Item, PlaidUser
-from .products import services as products
-from .webhooks import processing
+
+# A host's celery.py imports this module before Django is set up (for
+# install_beat_schedule, below), when no model can be imported yet: each task imports
+# its flow, and with it the models, when it runs. The imports point down the layers,
+# as the contracts in pyproject.toml require.
 
 logger = logging.getLogger("django_plaid.tasks")
 
@@ -77,6 +78,9 @@ def run_for(task: Task, model: Any, pk: int, flow: Any, *args: Any) -> None:
 @shared_task(bind=True, name="django_plaid.refresh_accounts", ignore_result=True)
 def refresh_accounts(self: Task, item_pk: int) -> None:
     """Fetch an Item's accounts (``/accounts/get``) and store them."""
+    from . import lifecycle
+    from .models import Item
+
     run_for(self, Item, item_pk, lifecycle.refresh_accounts)
 
 
@@ -87,6 +91,8 @@ def drain_webhooks() -> None:
     Queued by the webhook endpoint (once per burst, not once per delivery). A delivery
     whose processing fails for a passing reason gets its own retry task with backoff.
     """
+    from .webhooks import processing
+
     for pk, failure in processing.drain():
         if is_transient(failure):
             jobs.send_process_webhook(pk, countdown=retry_delay(0))
@@ -95,6 +101,8 @@ def drain_webhooks() -> None:
 @shared_task(bind=True, name="django_plaid.process_webhook", ignore_result=True, acks_late=True)
 def process_webhook(self: Task, event_pk: int) -> None:
     """Process one stored webhook delivery; transient failures are retried with backoff."""
+    from .webhooks import processing
+
     _, failure = processing.process_event(event_pk)
     if failure is None:
         return
@@ -106,6 +114,8 @@ def process_webhook(self: Task, event_pk: int) -> None:
 @shared_task(bind=True, name="django_plaid.sync_item", ignore_result=True, acks_late=True)
 def sync_item(self: Task, item_pk: int) -> None:
     """Sync one Item (merged with any sync already running for it)."""
+    from . import syncing
+
     try:
         syncing.run_sync(item_pk, syncing.sync_pass)
     except TRANSIENT_CANDIDATES as e:
@@ -115,12 +125,18 @@ def sync_item(self: Task, item_pk: int) -> None:
 @shared_task(bind=True, name="django_plaid.refresh_item", ignore_result=True)
 def refresh_item(self: Task, item_pk: int) -> None:
     """Confirm an Item's state with Plaid (``/item/get`` and ``/accounts/get``)."""
+    from . import lifecycle
+    from .models import Item
+
     run_for(self, Item, item_pk, lifecycle.refresh_item)
 
 
 @shared_task(bind=True, name="django_plaid.refresh_balances", ignore_result=True)
 def refresh_balances(self: Task, item_pk: int) -> None:
     """Fetch live balances for one Item (throttled per Item; see balances.refresh_balances)."""
+    from . import balances
+    from .models import Item
+
     run_for(self, Item, item_pk, balances.refresh_balances)
 
 
@@ -131,18 +147,26 @@ def maintenance() -> dict[str, int]:
     Syncs stale Items and Items owed a sync, refreshes old balances, re-checks broken
     Items with Plaid, and drains webhook deliveries still waiting.
     """
+    from . import healing
+
     return healing.heal()
 
 
 @shared_task(bind=True, name="django_plaid.refresh_product", ignore_result=True)
 def refresh_product(self: Task, item_pk: int, product: str) -> None:
     """Fetch and store one product's data (auth, identity, investments...) for an Item."""
+    from .models import Item
+    from .products import services as products
+
     run_for(self, Item, item_pk, products.refresh_product, product)
 
 
 @shared_task(bind=True, name="django_plaid.refresh_payroll_income", ignore_result=True)
 def refresh_payroll_income(self: Task, plaid_user_pk: int) -> None:
     """Fetch and store a Plaid user's payroll income."""
+    from .models import PlaidUser
+    from .products import services as products
+
     run_for(self, PlaidUser, plaid_user_pk, products.fetch_payroll_income)
 
 

@@ -165,3 +165,28 @@ def test_install_beat_schedule():
     assert app.conf.beat_schedule["django-plaid-maintenance"]["task"] == "django_plaid.maintenance"
     assert app.conf.beat_schedule["django-plaid-maintenance"]["schedule"] == 60
     assert "other" in app.conf.beat_schedule
+
+
+def test_a_celery_module_imports_the_tasks_before_django_is_set_up():
+    """As a host's celery.py does (docs: install_beat_schedule): no model loads yet."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'tests.settings'\n"
+        "from celery import Celery\n"
+        "app = Celery('host')\n"
+        "from django_plaid.tasks import install_beat_schedule\n"
+        "install_beat_schedule(app, every=60.0)\n"
+        "print(app.conf.beat_schedule['django-plaid-maintenance']['schedule'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "60.0"
