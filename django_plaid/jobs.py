@@ -36,15 +36,14 @@ def get_task(name: str) -> Any:
     return getattr(tasks, name)
 
 
-def send_now(task: Any, *args: Any, countdown: float | None = None) -> bool:
-    """Send ``task(*args)`` now (a task, or its name in :mod:`django_plaid.tasks`);
-    False (logged) when the broker cannot be reached.
+def send_now(name: str, *args: Any, countdown: float | None = None) -> bool:
+    """Send the task ``name`` (of :mod:`django_plaid.tasks`) with ``args`` now; False
+    (logged) when the broker cannot be reached.
 
     With ``task_always_eager`` the task runs inline and its own errors propagate, as
     Celery's eager mode promises.
     """
-    if isinstance(task, str):
-        task = get_task(task)
+    task = get_task(name)
     try:
         if countdown is None:
             task.delay(*args)
@@ -63,12 +62,12 @@ def send_now(task: Any, *args: Any, countdown: float | None = None) -> bool:
     return True
 
 
-def _after_commit(task: Any, *args: Any) -> None:
-    transaction.on_commit(lambda: send_now(task, *args))
+def _after_commit(name: str, *args: Any) -> None:
+    transaction.on_commit(lambda: send_now(name, *args))
 
 
 def enqueue_sync(item_pk: int) -> None:
-    """Queue a sync run for the Item (the trigger itself is counted by ``sync.request_sync``)."""
+    """Queue a sync run for the Item (the trigger itself is counted by ``syncing.request_sync``)."""
     _after_commit("sync_item", item_pk)
 
 
