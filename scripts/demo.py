@@ -3,6 +3,10 @@
 `make demo` runs this. It migrates the example project's database (SQLite by default),
 creates the user ``demo`` (password ``demo``, also an admin), starts the emulator in this
 process unless real Plaid keys are set (PLAID_CLIENT_ID), and serves the example project.
+
+With the emulator, the demo's page loads Plaid Link from the emulator's Link simulator
+(``PLAID_LINK_SCRIPT_URL``), so linking a bank works in the browser with no network; with
+real keys, it loads Plaid's own script from Plaid's CDN.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ def main() -> None:
         os.environ.setdefault("PLAID_HOST", f"http://127.0.0.1:{args.emulator_port}")
         # The emulator signs and sends webhooks to the demo, as Plaid would.
         os.environ.setdefault("PLAID_WEBHOOK_URL", f"http://127.0.0.1:{args.port}/plaid/webhook/")
+        # Link in the browser, offline: the emulator serves Plaid's script at Plaid's path.
+        os.environ.setdefault(
+            "PLAID_LINK_SCRIPT_URL",
+            f"{os.environ['PLAID_HOST'].rstrip('/')}/link/v2/stable/link-initialize.js",
+        )
 
     import django
     from django.core.management import call_command
@@ -43,6 +52,8 @@ def main() -> None:
         emulator = Emulator(port=args.emulator_port).start()
         print(f"Plaid emulator:   {emulator.url}")
     print(f"Example project:  http://127.0.0.1:{args.port}/  (user demo / password demo)")
+    if use_emulator:
+        print("Link a bank with:  user_good / pass_good  (see the README for other users)")
     try:
         call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False)
     finally:

@@ -4,7 +4,8 @@ By default: SQLite, Celery tasks run eagerly, and Plaid is the built-in emulator
 http://127.0.0.1:8765 (no credentials needed). The environment can override each:
 DATABASE_URL, CELERY_BROKER_URL, PLAID_CLIENT_ID / PLAID_SECRET / PLAID_ENVIRONMENT
 (real Plaid keys: then the emulator is not used), PLAID_HOST, PLAID_WEBHOOK_URL,
-FIELD_ENCRYPTION_KEY.
+PLAID_LINK_SCRIPT_URL (Link's script: the emulator's simulator offline, Plaid's CDN when
+unset), FIELD_ENCRYPTION_KEY.
 """
 
 import os
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_plaid",
+    "plaid_demo",  # the demo's front end (plaid_demo/), a client of django_plaid's API
 ]
 
 MIDDLEWARE = [
@@ -46,7 +48,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -77,6 +79,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
+# runserver serves the apps' static files (demo.js, django_plaid/link.js) in DEBUG.
+LOGIN_URL = "plaid_demo:login"
+LOGIN_REDIRECT_URL = "plaid_demo:home"
+LOGOUT_REDIRECT_URL = "plaid_demo:login"
 
 # Celery: eager (in-process) unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
@@ -103,6 +109,10 @@ else:
         "ENVIRONMENT": "sandbox",
         "HOST": os.environ.get("PLAID_HOST", "http://127.0.0.1:8765"),
     }
+    if os.environ.get("PLAID_LINK_SCRIPT_URL"):
+        # The emulator's Link simulator (scripts/demo.py sets it): Link in the browser,
+        # offline. Unset, the page loads Plaid's own script from Plaid's CDN.
+        PLAID["LINK_SCRIPT_URL"] = os.environ["PLAID_LINK_SCRIPT_URL"]
 PLAID.update(
     {
         "CLIENT_NAME": "dj-plaid example",

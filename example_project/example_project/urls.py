@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="index.html"), name="index"),
     path("admin/", admin.site.urls),
     path("plaid/", include("django_plaid.urls")),
+    # The demo's front end: the login page and the home page (plaid_demo/).
+    path("", include("plaid_demo.urls")),
 ]
