@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_plaid",
+    # The demo's front end (example_project/plaid_demo), which tests/browser/test_demo.py
+    # drives; tests/urls.py serves it under demo/.
+    "example_project.plaid_demo",
 ]
 
 MIDDLEWARE = [

@@ -300,9 +300,12 @@
       .format(new Date(iso));
   }
 
+  var ACRONYMS = { cd: "CD", hsa: "HSA", ira: "IRA", "401k": "401(k)", "403b": "403(b)" };
+
   function words(code) {
-    // FOOD_AND_DRINK -> Food and drink
+    // FOOD_AND_DRINK -> Food and drink; an account subtype "hsa" -> HSA
     var text = String(code || "").toLowerCase().replace(/_/g, " ");
+    if (ACRONYMS[text]) return ACRONYMS[text];
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 

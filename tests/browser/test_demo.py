@@ -1,0 +1,411 @@
+"""The demo's front end (example_project/plaid_demo) in Chromium, against the emulator.
+
+tests/urls.py serves the demo's pages under ``/demo/``; the page reads everything through
+dj-plaid's REST API at ``/plaid/``, opens Link through dj-plaid's helper
+(``DjangoPlaid.createLink``) and the emulator's Link simulator, and polls the API, so
+webhooks the emulator sends to the live server show up on the page by themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from django_plaid.client import get_client
+from django_plaid.models import Item
+from tests.helpers import sandbox_public_token
+
+DEMO = "/demo/"
+BANK = "First Platypus Bank"
+# The page polls every 5 seconds (1.5 right after an action): give webhooks time to land.
+SOON = 20_000
+
+
+@pytest.fixture
+def demo(logged_in_page: Any, link_server: Any, user: Any) -> Any:
+    """The demo's home page, logged in as ``user``, with the API's first answers shown."""
+    page = logged_in_page(user)
+    page.goto(link_server.url + DEMO)
+    expect(page.get_by_role("heading", name="Your banks")).to_be_visible()
+    expect(page.locator("#items")).to_have_attribute("aria-busy", "false")
+    return page
+
+
+def link_through_api(page: Any, link_server: Any, **options: Any) -> dict[str, Any]:
+    """Link ``user_good`` at First Platypus Bank the way the README's curl walk-through
+    does (a sandbox public token, then ``exchange/``), from the page's own session."""
+    token = sandbox_public_token(webhook=f"{link_server.url}/plaid/webhook/", **options)
+    answer: dict[str, Any] = page.evaluate(
+        """async (token) => {
+            const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const response = await fetch("/plaid/exchange/", {
+                method: "POST",
+                headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+                body: JSON.stringify({public_token: token, metadata: {}}),
+            });
+            return {status: response.status, body: await response.json()};
+        }""",
+        token,
+    )
+    assert answer["status"] == 201, answer
+    return answer["body"]
+
+
+def item_card(page: Any, name: str = BANK) -> Any:
+    return page.get_by_role("article", name=name)
+
+
+def access_tokens(emulator: Any) -> set[str]:
+    """Every access token the emulator has issued (and still knows)."""
+    return {item.access_token for item in emulator.state.items.values()} | set(
+        emulator.state._access_tokens
+    )
+
+
+# -- Without Link: login, the Items, accounts, transactions, remove, webhooks ---------------
+
+
+def test_the_home_page_asks_for_a_login_then_shows_an_empty_state(
+    page: Any, link_server: Any, django_user_model: Any
+) -> None:
+    django_user_model.objects.create_user("carol", password="s3cret-pw")
+    page.goto(link_server.url + DEMO)
+    expect(page).to_have_url(re.compile(r"/demo/login/\?next="))
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+
+    page.get_by_label("Password").fill("s3cret-pw")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(link_server.url + DEMO)
+    expect(page.get_by_text("No bank linked yet.")).to_be_visible()
+    expect(page.get_by_text("Link your first bank")).to_be_visible()
+    expect(page.get_by_role("button", name="Link a bank account")).to_be_enabled()
+    # The curl walk-through is there, collapsed.
+    curl = page.locator("details.curl")
+    expect(curl).not_to_have_attribute("open", "")
+    curl.get_by_text("Try the same API with curl").click()
+    expect(curl.locator("pre")).to_contain_text("/plaid/link-token/")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/demo/login/"))
+
+
+def test_items_accounts_balances_and_transactions_with_paging(
+    demo: Any, link_server: Any, user: Any
+) -> None:
+    linked = link_through_api(demo, link_server)
+    card = item_card(demo)
+    expect(card).to_be_visible(timeout=SOON)
+    expect(card.get_by_text("Connected")).to_be_visible()
+    rows = card.locator("tbody tr")
+    expect(rows).to_have_count(len(linked["accounts"]))
+    checking = card.locator("tr", has_text="Plaid Checking")
+    expect(checking).to_contain_text("0000")
+    expect(checking).to_contain_text("$110.00")  # current
+    expect(checking).to_contain_text("$100.00")  # available
+    expect(demo.locator("#items-summary")).to_have_text(
+        f"1 bank, {len(linked['accounts'])} accounts."
+    )
+
+    # The newest transactions, 25 a page, then older ones through the API's cursor.
+    transactions = demo.locator("#transactions tbody tr")
+    expect(transactions).to_have_count(25, timeout=SOON)
+    more = demo.get_by_role("button", name="Show older transactions")
+    more.click()
+    expect(transactions).to_have_count(50)
+    shown = transactions.evaluate_all("rows => rows.map(r => r.dataset.transactionId)")
+    assert len(set(shown)) == 50
+    # The same rows, in the same order, as two pages of the API.
+    client = client_for_page(user)
+    first = client.get("/plaid/transactions/?page_size=25").json()
+    second = client.get(first["next"]).json()
+    assert shown == [t["transaction_id"] for t in first["results"] + second["results"]]
+    # Keyboard users land on the first row of the new page.
+    assert demo.evaluate("document.activeElement.dataset.transactionId") == shown[25]
+
+    # Filter by account: only that account's rows.
+    (checking_id,) = [a["account_id"] for a in linked["accounts"] if a["name"] == "Plaid Checking"]
+    demo.get_by_label("Account", exact=True).select_option(value=checking_id)
+    expect(transactions.first).to_contain_text("Plaid Checking")
+    names = transactions.evaluate_all("rows => rows.map(r => r.cells[2].textContent)")
+    assert names and all("Plaid Checking" in name for name in names)
+
+
+def client_for_page(user: Any) -> Any:
+    from tests.helpers import client_for
+
+    return client_for(user)
+
+
+def test_remove_asks_first_and_then_removes_the_item_here_and_at_plaid(
+    demo: Any, link_server: Any
+) -> None:
+    linked = link_through_api(demo, link_server)
+    card = item_card(demo)
+    expect(card).to_be_visible(timeout=SOON)
+
+    card.get_by_role("button", name=f"Remove {BANK}").click()
+    dialog = demo.get_by_role("dialog", name="Remove this bank?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Remove {BANK} and its 12 accounts?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(card).to_be_visible()
+    # The focus goes back to the button that opened the dialog.
+    expect(card.get_by_role("button", name=f"Remove {BANK}")).to_be_focused()
+    assert Item.objects.filter(item_id=linked["item_id"]).exists()
+
+    card.get_by_role("button", name=f"Remove {BANK}").click()
+    with demo.expect_response(lambda r: r.request.method == "DELETE") as removal:
+        dialog.get_by_role("button", name="Remove", exact=True).click()
+    assert removal.value.status == 204
+    expect(card).to_have_count(0)
+    expect(demo.get_by_role("status")).to_contain_text(f"Removed {BANK}.")
+    expect(demo.get_by_text("No bank linked yet.")).to_be_visible()
+    expect(demo.get_by_role("button", name="Link a bank account")).to_be_focused()
+    expect(demo.locator("#transactions")).to_contain_text("Link a bank to see")
+    assert not Item.objects.filter(item_id=linked["item_id"]).exists()
+    assert linked["item_id"] not in link_server.emulator.state.items
+
+
+def test_a_plaid_error_is_shown_from_the_apis_json(demo: Any, link_server: Any) -> None:
+    link_through_api(demo, link_server)
+    card = item_card(demo)
+    expect(card).to_be_visible(timeout=SOON)
+    link_server.emulator.faults.add("error", path="/item/remove", error_code="INSTITUTION_DOWN")
+
+    card.get_by_role("button", name=f"Remove {BANK}").click()
+    demo.get_by_role("dialog").get_by_role("button", name="Remove", exact=True).click()
+
+    alert = demo.get_by_role("alert")
+    expect(alert).to_contain_text(f"Could not remove {BANK}")
+    expect(alert).to_contain_text("INSTITUTION_DOWN")
+    expect(card).to_be_visible()  # kept: the removal can be retried
+    expect(card.get_by_role("button", name=f"Remove {BANK}")).to_be_enabled()
+
+
+def test_webhooks_show_up_on_the_page_without_a_reload(demo: Any, link_server: Any) -> None:
+    emulator = link_server.emulator
+    linked = link_through_api(demo, link_server)
+    item_id = linked["item_id"]
+    card = item_card(demo)
+    expect(demo.locator("#transactions tbody tr")).to_have_count(25, timeout=SOON)
+    emulator.wait_for_webhooks()
+    navigations: list[str] = []
+    demo.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    # New transactions at the bank and Plaid's SYNC_UPDATES_AVAILABLE: a sync, then the
+    # page's next poll shows them.
+    (new_id,) = emulator.add_transactions(item_id, 1)
+    added = emulator.transactions_truth(item_id)[new_id]
+    access_token = Item.objects.get(item_id=item_id).access_token
+    get_client().call(
+        "sandbox_item_fire_webhook", access_token=access_token, webhook_code="SYNC_UPDATES_AVAILABLE"
+    )
+    expect(demo.locator(f'tr[data-transaction-id="{new_id}"]')).to_contain_text(
+        added["merchant_name"] or added["name"], timeout=SOON
+    )
+
+    # The bank asks for a new login (ITEM / ERROR): "Needs login" and "Reconnect".
+    get_client().call("sandbox_item_reset_login", access_token=access_token)
+    expect(card.get_by_text("Needs login")).to_be_visible(timeout=SOON)
+    expect(card.get_by_role("button", name=f"Reconnect {BANK}")).to_be_visible()
+    expect(card).to_contain_text("needs you to sign in again")
+    assert navigations == []  # all without reloading the page
+
+
+# -- Link through the page: DjangoPlaid.createLink and the emulator's simulator -------------
+
+
+def link_frame(page: Any) -> Any:
+    return page.frame_locator('iframe[title="Plaid Link"]')
+
+
+def click_link(page: Any) -> Any:
+    """Click "Link a bank account" and walk to the credentials pane of First Platypus Bank."""
+    page.get_by_role("button", name="Link a bank account").click()
+    frame = link_frame(page)
+    frame.get_by_role("button", name="Continue").click()
+    frame.get_by_label("Search for your institution").fill("Platypus")
+    frame.get_by_role("button", name=re.compile(f"^{BANK}")).first.click()
+    return frame
+
+
+def log_in_at_the_bank(frame: Any, username: str, password: str) -> None:
+    frame.get_by_label("Username").fill(username)
+    frame.get_by_label("Password").fill(password)
+    frame.get_by_role("button", name="Submit").click()
+
+
+def finish_success(frame: Any) -> None:
+    expect(frame.get_by_role("heading", name=re.compile("Success"))).to_be_visible()
+    frame.get_by_role("button", name="Continue").click()
+
+
+def test_link_user_good_from_a_click_to_its_transactions(
+    demo: Any, link_server: Any, user: Any, screenshot: Any
+) -> None:
+    emulator = link_server.emulator
+    with demo.expect_response(lambda r: r.url.endswith("/plaid/exchange/")) as exchange:
+        frame = click_link(demo)
+        log_in_at_the_bank(frame, "user_good", "pass_good")
+        finish_success(frame)
+    assert exchange.value.status == 201
+    item_id = exchange.value.json()["item_id"]
+
+    expect(demo.locator('iframe[title="Plaid Link"]')).to_have_count(0)
+    card = item_card(demo)
+    expect(card).to_be_visible()
+    expect(card.get_by_text("Connected")).to_be_visible()
+    expect(card.locator("tbody tr")).to_have_count(12)
+    expect(demo.get_by_role("status")).to_contain_text(f"Linked {BANK}: 12 accounts.")
+    item = Item.objects.get(item_id=item_id)
+    assert item.user == user
+
+    # The emulator's post-link webhooks reach the live server, a sync stores the
+    # transactions, and the page shows them by itself.
+    deliveries = emulator.wait_for_webhooks()
+    codes = {(d.payload["webhook_type"], d.payload["webhook_code"]) for d in deliveries}
+    assert ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") in codes
+    expect(demo.locator("#transactions tbody tr")).to_have_count(25, timeout=SOON)
+    first_row = demo.locator("#transactions tbody tr").first
+    assert first_row.get_attribute("data-transaction-id") in emulator.transactions_truth(item_id)
+    expect(demo.get_by_role("button", name="Link a bank account")).to_be_focused()
+    screenshot(demo, "demo-linked")
+
+
+def test_link_an_mfa_user(demo: Any, link_server: Any) -> None:
+    frame = click_link(demo)
+    log_in_at_the_bank(frame, "user_good", "mfa_device")
+    frame.get_by_label("Code").fill("1234")
+    frame.get_by_role("button", name="Submit").click()
+    finish_success(frame)
+    expect(item_card(demo)).to_be_visible(timeout=SOON)
+    expect(item_card(demo).locator("tbody tr")).to_have_count(12)
+
+
+def test_an_error_password_ends_in_on_exit_with_plaids_error(
+    demo: Any, link_server: Any, user: Any
+) -> None:
+    frame = click_link(demo)
+    log_in_at_the_bank(frame, "user_good", "error_ITEM_LOCKED")
+    with demo.expect_response(lambda r: r.url.endswith("/plaid/link-events/")):
+        frame.get_by_role("button", name="Exit").click()
+
+    expect(demo.locator('iframe[title="Plaid Link"]')).to_have_count(0)
+    alert = demo.get_by_role("alert")
+    expect(alert).to_contain_text(f"Link ended at {BANK}")
+    expect(alert).to_contain_text("ITEM_LOCKED")
+    assert not Item.objects.exists()
+    events = client_for_page(user).get("/plaid/link-events/").json()
+    events = events["results"] if isinstance(events, dict) else events
+    assert any(e["error_code"] == "ITEM_LOCKED" for e in events), events
+
+
+def test_closing_link_is_an_exit_recorded_by_link_events(
+    demo: Any, link_server: Any, user: Any
+) -> None:
+    demo.get_by_role("button", name="Link a bank account").click()
+    frame = link_frame(demo)
+    expect(frame.get_by_role("button", name="Continue")).to_be_visible()
+    with demo.expect_response(lambda r: r.url.endswith("/plaid/link-events/")) as report:
+        frame.get_by_role("button", name="Close").click()
+    assert report.value.status == 201
+    body = json.loads(report.value.request.post_data)
+    assert body["event_name"] == "EXIT"
+    assert body["error"] is None
+
+    expect(demo.locator('iframe[title="Plaid Link"]')).to_have_count(0)
+    expect(demo.get_by_role("status")).to_contain_text("Link closed. Nothing was linked.")
+    expect(demo.get_by_role("alert")).to_be_hidden()
+    expect(demo.get_by_role("button", name="Link a bank account")).to_be_focused()
+    events = client_for_page(user).get("/plaid/link-events/").json()
+    events = events["results"] if isinstance(events, dict) else events
+    assert events[0]["event_name"] == "EXIT"
+    assert not Item.objects.exists()
+
+
+def test_a_duplicate_link_is_answered_409_and_shown(demo: Any, link_server: Any) -> None:
+    first = link_through_api(demo, link_server)
+    expect(item_card(demo)).to_be_visible(timeout=SOON)
+
+    with demo.expect_response(lambda r: r.url.endswith("/plaid/exchange/")) as exchange:
+        frame = click_link(demo)
+        log_in_at_the_bank(frame, "user_good", "pass_good")
+        finish_success(frame)
+    assert exchange.value.status == 409
+    assert exchange.value.json()["item_id"] == first["item_id"]
+
+    alert = demo.get_by_role("alert")
+    expect(alert).to_contain_text("This bank is already linked")
+    expect(alert).to_contain_text("DUPLICATE_ITEM")
+    expect(item_card(demo)).to_have_count(1)
+    expect(item_card(demo)).to_have_class(re.compile("highlight"))
+    assert Item.objects.count() == 1
+
+
+def test_reset_login_then_reconnect_in_update_mode(demo: Any, link_server: Any) -> None:
+    linked = link_through_api(demo, link_server)
+    card = item_card(demo)
+    expect(card.get_by_text("Connected")).to_be_visible(timeout=SOON)
+    access_token = Item.objects.get(item_id=linked["item_id"]).access_token
+    get_client().call("sandbox_item_reset_login", access_token=access_token)
+    reconnect = card.get_by_role("button", name=f"Reconnect {BANK}")
+    expect(reconnect).to_be_visible(timeout=SOON)
+
+    with demo.expect_response(
+        lambda r: r.url.endswith(f"/plaid/items/{linked['item_id']}/update-complete/")
+    ) as complete:
+        reconnect.click()
+        frame = link_frame(demo)
+        # Update mode goes straight to the Item's bank: no institution search.
+        log_in_at_the_bank(frame, "user_good", "pass_good")
+        finish_success(frame)
+    assert complete.value.status == 202
+
+    expect(card.get_by_text("Connected")).to_be_visible(timeout=SOON)
+    expect(card.get_by_role("button", name=f"Reconnect {BANK}")).to_have_count(0)
+    expect(demo.get_by_role("status")).to_contain_text(f"Reconnected {BANK}.")
+    assert Item.objects.count() == 1
+    assert Item.objects.get().status == "healthy"
+
+
+def test_no_access_token_in_the_page_its_responses_or_its_console(
+    demo: Any, link_server: Any
+) -> None:
+    emulator = link_server.emulator
+    bodies: list[str] = []
+
+    def keep(response: Any) -> None:
+        try:
+            bodies.append(response.text())
+        except Exception:  # redirects and aborted requests have no body
+            bodies.append("")
+
+    demo.context.on("response", keep)
+    frame = click_link(demo)
+    log_in_at_the_bank(frame, "user_good", "pass_good")
+    finish_success(frame)
+    card = item_card(demo)
+    expect(card).to_be_visible(timeout=SOON)
+    expect(demo.locator("#transactions tbody tr")).to_have_count(25, timeout=SOON)
+    card.get_by_role("button", name="Sync now").click()
+    card.get_by_role("button", name=f"Refresh balances {BANK}").click()
+    demo.get_by_role("button", name="Show older transactions").click()
+    expect(demo.locator("#transactions tbody tr")).to_have_count(50)
+    demo.wait_for_timeout(1000)
+
+    tokens = access_tokens(emulator)
+    assert tokens and all(token.startswith("access-") for token in tokens)
+    dom = [demo.content()] + [frame.content() for frame in demo.frames]
+    seen = "\n".join(dom + bodies + demo.console_log)
+    assert len(bodies) > 10
+    for token in tokens:
+        assert token not in seen
+    assert "access-sandbox" not in seen
