@@ -265,8 +265,7 @@ def test_link_user_good_from_a_click_to_its_transactions(
     expect(card.get_by_text("Connected")).to_be_visible()
     expect(card.locator("tbody tr")).to_have_count(12)
     expect(demo.get_by_role("status")).to_contain_text(f"Linked {BANK}: 12 accounts.")
-    item = Item.objects.get(item_id=item_id)
-    assert item.user == user
+    assert Item.objects.get(item_id=item_id).owner == user
 
     # The emulator's post-link webhooks reach the live server, a sync stores the
     # transactions, and the page shows them by itself.
@@ -283,7 +282,7 @@ def test_link_user_good_from_a_click_to_its_transactions(
 def test_link_an_mfa_user(demo: Any, link_server: Any) -> None:
     frame = click_link(demo)
     log_in_at_the_bank(frame, "user_good", "mfa_device")
-    frame.get_by_label("Code").fill("1234")
+    frame.get_by_role("textbox", name="Code").fill("1234")
     frame.get_by_role("button", name="Submit").click()
     finish_success(frame)
     expect(item_card(demo)).to_be_visible(timeout=SOON)

@@ -64,6 +64,7 @@
     awaitingTransactions: null, // item_id linked just now, until its transactions arrive
     linking: false,
     busy: {}, // "<item_id>:<action>" -> true while a request runs
+    highlight: null, // {itemId, until}: the Item a duplicate link matched
     lastUpdated: null,
     offline: false,
   };
@@ -374,7 +375,8 @@
       confirmRemove(item);
     }));
 
-    return h("article", { class: "item tone-" + status.tone, "data-item-id": id,
+    return h("article", { class: "item tone-" + status.tone + (highlighted(item) ? " highlight" : ""),
+                          "data-item-id": id,
                           "aria-labelledby": headingId },
       h("header", { class: "item-head" },
         h("div", { class: "item-title" },
@@ -717,12 +719,18 @@
     if (button) button.focus();
   }
 
+  /** Points at an Item (the one a duplicate link matched) for a few seconds. */
   function highlightItem(itemId) {
+    state.highlight = { itemId: itemId, until: Date.now() + 6000 };
+    renderItems();
     var card = el.items.querySelector('[data-item-id="' + cssEscape(itemId) + '"]');
-    if (!card) return;
-    card.classList.add("highlight");
-    card.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    setTimeout(() => card.classList.remove("highlight"), 4000);
+    if (card) card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    setTimeout(renderItems, 6100);
+  }
+
+  function highlighted(item) {
+    var h = state.highlight;
+    return h && h.itemId === item.item_id && Date.now() < h.until;
   }
 
   // ---------------------------------------------------------------------------------------
