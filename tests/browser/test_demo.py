@@ -232,7 +232,9 @@ def click_link(page: Any) -> Any:
     page.get_by_role("button", name="Link a bank account").click()
     frame = link_frame(page)
     frame.get_by_role("button", name="Continue").click()
-    frame.get_by_label("Search for your institution").fill("Platypus")
+    # Wait for the search's answer: the list it renders replaces the first one.
+    with page.expect_response(lambda r: r.url.endswith("/emulator/link/session/search")):
+        frame.get_by_label("Search for your institution").fill("Platypus")
     frame.get_by_role("button", name=re.compile(f"^{BANK}")).first.click()
     return frame
 
