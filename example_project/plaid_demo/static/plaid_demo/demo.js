@@ -65,6 +65,7 @@
     linking: false,
     busy: {}, // "<item_id>:<action>" -> true while a request runs
     highlight: null, // {itemId, until}: the Item a duplicate link matched
+    linkedMessage: null, // what the last link said, until its transactions arrive
     lastUpdated: null,
     offline: false,
   };
@@ -542,8 +543,11 @@
       }
       if (state.awaitingTransactions && page.results.some(
         (t) => t.item_id === state.awaitingTransactions)) {
-        notify("Your transactions have arrived.");
+        // Keep the link's message ("Linked ...: n accounts.") and say the rest.
+        notify((state.linkedMessage ? state.linkedMessage + " " : "") +
+          "Your transactions have arrived.");
         state.awaitingTransactions = null;
+        state.linkedMessage = null;
       }
       renderTransactions();
     });
@@ -766,8 +770,9 @@
           notify("Reconnected " + (linked.institution_name || name) + ".");
         } else {
           var n = (linked.accounts || []).length;
-          notify("Linked " + linked.institution_name + ": " + n +
-            (n === 1 ? " account" : " accounts") + ". Your transactions arrive in a moment.");
+          state.linkedMessage = "Linked " + linked.institution_name + ": " + n +
+            (n === 1 ? " account." : " accounts.");
+          notify(state.linkedMessage + " Your transactions arrive in a moment.");
           state.awaitingTransactions = linked.item_id;
         }
         pollSoon();
