@@ -384,7 +384,8 @@
           h("span", { class: "bank-logo", "aria-hidden": "true", text: initials(name) }),
           h("div", null,
             h("h3", { id: headingId, text: name }),
-            h("p", { class: "muted small", text: "Linked " + dateTime(item.created_at) }))),
+            h("p", { class: "muted small" }, "Linked " + dateTime(item.created_at) + " · Item ",
+              h("code", { class: "item-id", text: id })))),
         h("span", { class: "badge badge-" + status.tone, "data-status": item.status },
           h("span", { class: "sr-only", text: "Status: " }), status.label)),
       needsLogin
