@@ -134,7 +134,8 @@ def test_items_accounts_balances_and_transactions_with_paging(
     demo.get_by_label("Account", exact=True).select_option(value=checking_id)
     expect(transactions.first).to_contain_text("Plaid Checking")
     names = transactions.evaluate_all("rows => rows.map(r => r.cells[2].textContent)")
-    assert names and all("Plaid Checking" in name for name in names)
+    assert names
+    assert all("Plaid Checking" in name for name in names)
 
 
 def client_for_page(user: Any) -> Any:
@@ -206,7 +207,9 @@ def test_webhooks_show_up_on_the_page_without_a_reload(demo: Any, link_server: A
     added = emulator.transactions_truth(item_id)[new_id]
     access_token = Item.objects.get(item_id=item_id).access_token
     get_client().call(
-        "sandbox_item_fire_webhook", access_token=access_token, webhook_code="SYNC_UPDATES_AVAILABLE"
+        "sandbox_item_fire_webhook",
+        access_token=access_token,
+        webhook_code="SYNC_UPDATES_AVAILABLE",
     )
     expect(demo.locator(f'tr[data-transaction-id="{new_id}"]')).to_contain_text(
         added["merchant_name"] or added["name"], timeout=SOON
@@ -405,7 +408,8 @@ def test_no_access_token_in_the_page_its_responses_or_its_console(
     demo.wait_for_timeout(1000)
 
     tokens = access_tokens(emulator)
-    assert tokens and all(token.startswith("access-") for token in tokens)
+    assert tokens
+    assert all(token.startswith("access-") for token in tokens)
     dom = [demo.content()] + [frame.content() for frame in demo.frames]
     seen = "\n".join(dom + bodies + demo.console_log)
     assert len(bodies) > 10
