@@ -616,6 +616,7 @@
           var amount = money(Math.abs(t.amount), t);
           var category = t.personal_finance_category && t.personal_finance_category.primary;
           return h("tr", { "data-transaction-id": t.transaction_id, tabindex: "-1",
+                           "data-key": "tx:" + t.transaction_id,
                            class: t.pending ? "pending" : null },
             h("td", { class: "nowrap", text: dateOnly(t.date) }),
             h("td", null,
