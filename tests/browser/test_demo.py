@@ -415,3 +415,39 @@ def test_no_access_token_in_the_page_its_responses_or_its_console(
     for token in tokens:
         assert token not in seen
     assert "access-sandbox" not in seen
+
+
+def test_the_page_works_from_the_keyboard(demo: Any, link_server: Any) -> None:
+    link_through_api(demo, link_server)
+    card = item_card(demo)
+    expect(card).to_be_visible(timeout=SOON)
+
+    # Remove: Enter opens the dialog on "Cancel"; Escape closes it, back on "Remove".
+    remove = card.get_by_role("button", name=f"Remove {BANK}")
+    remove.focus()
+    demo.keyboard.press("Enter")
+    dialog = demo.get_by_role("dialog", name="Remove this bank?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    demo.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(remove).to_be_focused()
+
+    # Link: Enter opens it, Escape closes it (onExit), the focus is back on the button.
+    button = demo.get_by_role("button", name="Link a bank account")
+    button.focus()
+    demo.keyboard.press("Enter")
+    expect(link_frame(demo).get_by_role("button", name="Continue")).to_be_focused()
+    demo.keyboard.press("Escape")
+    expect(demo.locator('iframe[title="Plaid Link"]')).to_have_count(0)
+    expect(button).to_be_focused()
+    expect(demo.get_by_role("status")).to_contain_text("Link closed.")
+
+    # Every control on the page has a name.
+    unnamed = demo.evaluate(
+        """() => Array.from(document.querySelectorAll("button, select, input, a[href]"))
+            .filter(e => !e.closest("dialog:not([open])"))
+            .filter(e => !(e.getAttribute("aria-label") || e.labels?.length
+                           || e.textContent.trim()))
+            .map(e => e.outerHTML)"""
+    )
+    assert unnamed == []
