@@ -444,7 +444,8 @@ def test_the_page_works_from_the_keyboard(demo: Any, link_server: Any) -> None:
 
     # Every control on the page has a name.
     unnamed = demo.evaluate(
-        """() => Array.from(document.querySelectorAll("button, select, input, a[href]"))
+        """() => Array.from(document.querySelectorAll(
+                "button, select, input:not([type=hidden]), a[href]"))
             .filter(e => !e.closest("dialog:not([open])"))
             .filter(e => !(e.getAttribute("aria-label") || e.labels?.length
                            || e.textContent.trim()))
