@@ -1,7 +1,25 @@
+from pathlib import Path
+
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse
+from django.template import engines
+from django.urls import include, path, reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+#: The page the browser tests open Link from: the template tag and the helper, as a host has.
+LINK_HOST = Path(__file__).parent / "templates" / "link_host.html"
+
+
+@ensure_csrf_cookie
+def link_host(request: HttpRequest) -> HttpResponse:
+    # Read from the file: tests/ is not an app, so no template loader looks there.
+    template = engines["django"].from_string(LINK_HOST.read_text())
+    api_base = reverse("django_plaid:link-token").removesuffix("link-token/")
+    return HttpResponse(template.render({"api_base": api_base}, request))
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("plaid/", include("django_plaid.urls")),
+    path("link-host/", link_host, name="link-host"),
 ]
