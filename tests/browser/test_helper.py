@@ -296,6 +296,17 @@ def test_a_plaid_error_comes_back_in_plaids_shape(host, link_server):
     assert page.evaluate("window.linkCreated") is None
 
 
+def test_a_refused_field_is_named_in_the_message(host):
+    page, _ = host()
+    metadata = {"institution": {"name": 5}}
+    outcome = play(page, {"success": {"public_token": "public-sandbox-x", "metadata": metadata}})
+    assert outcome["kind"] == "error"
+    error = outcome["data"]
+    assert (error["status"], error["error_code"]) == (400, None)
+    assert error["error_message"] == "metadata.institution.name: Not a valid string."
+    assert error["body"] == {"metadata": {"institution": {"name": ["Not a valid string."]}}}
+
+
 def test_extra_headers_are_sent(host):
     page, network = host("?header=token-auth-stand-in")
     play(page, {"exit": {"error": None, "metadata": {}}})

@@ -38,15 +38,24 @@
     return cookie("csrftoken") || (input && input.value) || (meta && meta.content) || null;
   }
 
+  // DRF's field errors, nested or not, as "field: message" lines.
+  function fieldMessages(value, path) {
+    if (Array.isArray(value)) {
+      return value.flatMap(function (v) { return fieldMessages(v, path); });
+    }
+    if (value && typeof value === "object") {
+      return Object.keys(value).flatMap(function (key) {
+        return fieldMessages(value[key], path ? path + "." + key : key);
+      });
+    }
+    return [(path ? path + ": " : "") + value];
+  }
+
   // dj-plaid's error bodies: Plaid's fields, DRF's {"detail"}, or field -> messages.
   function apiError(status, body) {
-    const error = body && typeof body === "object" ? body : {};
+    const error = body && typeof body === "object" && !Array.isArray(body) ? body : {};
     let message = error.error_message || error.detail;
-    if (!message && Object.keys(error).length) {
-      message = Object.keys(error).map(function (key) {
-        return key + ": " + [].concat(error[key]).join(" ");
-      }).join("; ");
-    }
+    if (!message && Object.keys(error).length) message = fieldMessages(error, "").join("; ");
     return {
       status: status,
       error_type: error.error_type || null,
