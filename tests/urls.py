@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 from django.contrib import admin
@@ -18,8 +19,20 @@ def link_host(request: HttpRequest) -> HttpResponse:
     return HttpResponse(template.render({"api_base": api_base}, request))
 
 
+#: The docs' copy-paste page: docs/link.md's first ``django`` block that opens Link.
+LINK_DOCS = Path(__file__).parents[1] / "docs" / "link.md"
+
+
+@ensure_csrf_cookie
+def link_docs_example(request: HttpRequest) -> HttpResponse:
+    blocks = re.findall(r"```django\n(.*?)```", LINK_DOCS.read_text(), re.DOTALL)
+    page = next(block for block in blocks if "DjangoPlaid.createLink" in block)
+    return HttpResponse(engines["django"].from_string(page).render({}, request))
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("plaid/", include("django_plaid.urls")),
     path("link-host/", link_host, name="link-host"),
+    path("link-docs-example/", link_docs_example, name="link-docs-example"),
 ]

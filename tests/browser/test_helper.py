@@ -331,6 +331,29 @@ def test_a_second_open_reuses_nothing_but_the_page(host, user):
     assert page.evaluate("[window.linkCreated, window.linkDestroyed]") == [2, 1]
 
 
+def test_the_docs_example_page_links_a_bank(logged_in_page, link_server, user):
+    # docs/link.md's "A complete page", as a host would paste it.
+    page = logged_in_page(user)
+    serve_stand_in(page, link_server)
+    page.goto(f"{link_server.url}/link-docs-example/")
+    page.evaluate("window.linkScenario = {}")
+    page.get_by_role("button", name="Link a bank account").click()
+    page.wait_for_function("window.pendingLink !== undefined")
+    finished = complete_link(link_server.emulator, page.evaluate("window.pendingLink.token"))
+    page.evaluate(
+        "([token, metadata]) => window.pendingLink.onSuccess(token, metadata)",
+        [finished["public_token"], finished["metadata"]],
+    )
+    item = Item.objects.get(owner=user) if wait_for(Item.objects.exists) else None
+    assert item is not None
+    status = page.get_by_role("status")
+    status.filter(has_text="Linked").wait_for()
+    assert status.inner_text() == (
+        f"Linked {item.institution_name}: {item.accounts.count()} account(s)."
+    )
+    assert not [line for line in page.console_log if line.startswith(("error", "pageerror"))]
+
+
 # -- the whole flow, in the emulator's Link simulator ----------------------------------
 
 
