@@ -106,6 +106,7 @@
     let handler = null;
     let pending = null;
     let finish = NOOP;
+    let opening = 0; // counts open() and destroy(): a stale start() stops there
 
     function headers(method) {
       const all = {Accept: "application/json"};
@@ -170,7 +171,7 @@
       }
     }
 
-    async function start() {
+    async function start(current) {
       let linkToken;
       try {
         const body = {};
@@ -178,9 +179,11 @@
         if (settings.products) body.products = settings.products;
         linkToken = (await request("POST", "link-token/", body)).link_token;
       } catch (error) {
+        if (current !== opening) return;
         call(settings.onError, error);
         return finish(null);
       }
+      if (current !== opening) return; // destroyed while the token was on its way
       if (!global.Plaid || typeof global.Plaid.create !== "function") {
         call(settings.onError, linkError("LINK_NOT_LOADED", "Plaid Link's script is not loaded."));
         return finish(null);
@@ -217,7 +220,7 @@
           };
         });
         const result = pending;
-        start().catch(function (exception) {
+        start(++opening).catch(function (exception) {
           // Plaid.create or open() threw: report it like any failure, never reject.
           const message = String((exception && exception.message) || exception);
           call(settings.onError, linkError("LINK_ERROR", message));
@@ -227,6 +230,7 @@
       },
       /** Close Link if it is open and forget it; a pending open() resolves with null. */
       destroy: function () {
+        opening += 1;
         if (handler) {
           handler.destroy();
           handler = null;
