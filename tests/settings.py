@@ -21,6 +21,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # The live server of the browser tests serves dj-plaid's static files (link.js).
+    "django.contrib.staticfiles",
     "rest_framework",
     "django_plaid",
 ]
