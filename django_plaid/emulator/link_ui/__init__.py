@@ -15,11 +15,12 @@ from importlib import resources
 
 __all__ = ["ASSETS", "Asset"]
 
-#: The iframe may load only its own files and call only the emulator; any origin may
-#: frame it (the host page is wherever the developer runs it).
+#: The iframe may load only its own files and call only the emulator. No frame-ancestors:
+#: any page may frame it, even one without an origin (about:blank, file://), which
+#: ``frame-ancestors *`` would refuse.
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+    "connect-src 'self'; base-uri 'none'; form-action 'none'"
 )
 
 

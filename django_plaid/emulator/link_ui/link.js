@@ -56,10 +56,13 @@
     return el;
   }
 
-  function show(children, focus) {
-    pane.replaceChildren.apply(pane, children);
-    var first = focus || pane.querySelector("[data-autofocus]") || pane.querySelector("h1");
+  function focusFirst() {
+    var first = pane.querySelector("[data-autofocus]") || pane.querySelector("h1");
     if (first) first.focus();
+  }
+  function show(children) {
+    pane.replaceChildren.apply(pane, children);
+    focusFirst();
   }
   function heading(text) {
     return h("h1", { id: "heading", tabindex: "-1" }, text);
@@ -81,6 +84,7 @@
   function call(step, body) {
     if (s.busy) return Promise.resolve(null);
     s.busy = true;
+    clearTimeout(searchTimer);
     body = body || {};
     if (s.id) body.link_session_id = s.id;
     return fetch("/emulator/link/session/" + step, {
@@ -114,6 +118,28 @@
         s.view = answer.view;
         if (answer.institution !== undefined) s.institution = answer.institution;
         if (answer.error) s.error = answer.error;
+        return answer;
+      });
+  }
+  // Searches run beside the other calls; a late one (the user has moved on) is dropped.
+  function search(query) {
+    return fetch("/emulator/link/session/search", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ link_session_id: s.id, query: query }),
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .catch(function () {
+        return null;
+      })
+      .then(function (answer) {
+        if (!answer) return null;
+        s.requestId = answer.request_id;
+        answer.events.forEach(function (event) {
+          post({ type: "event", eventName: event.event_name, metadata: event.metadata });
+        });
         return answer;
       });
   }
@@ -199,8 +225,8 @@
         oninput: function () {
           clearTimeout(searchTimer);
           searchTimer = setTimeout(function () {
-            call("search", { query: input.value }).then(function (found) {
-              if (found) fill(found.institutions);
+            search(input.value).then(function (found) {
+              if (found && s.view === "SELECT_INSTITUTION") fill(found.institutions);
             });
           }, 250);
         },
@@ -331,6 +357,10 @@
   // -- wiring -------------------------------------------------------------------------------
 
   document.getElementById("close").addEventListener("click", leave);
+  // A focus() made before the page focused the iframe is lost; make it again.
+  window.addEventListener("focus", function () {
+    if (document.activeElement === document.body) focusFirst();
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       event.preventDefault();
