@@ -23,10 +23,13 @@ from plaid.model.link_event_name import LinkEventName
 from plaid.model.link_session_exit_metadata import LinkSessionExitMetadata
 from plaid.model.link_session_success_metadata import LinkSessionSuccessMetadata
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_create_request_update import LinkTokenCreateRequestUpdate
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.link_token_get_request import LinkTokenGetRequest
 from plaid.model.plaid_error import PlaidError
 from plaid.model.products import Products
+from plaid.model.sandbox_item_reset_login_request import SandboxItemResetLoginRequest
+from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
@@ -81,6 +84,10 @@ def host() -> Iterator[tuple[Host, str]]:
     thread.join(5)
 
 
+def exchange(api: Any, public_token: str) -> Any:
+    return api.item_public_token_exchange(ItemPublicTokenExchangeRequest(public_token=public_token))
+
+
 def link_token(api: Any, products=("transactions",), **kwargs: Any) -> str:
     return api.link_token_create(
         LinkTokenCreateRequest(
@@ -103,6 +110,11 @@ def open_page(page: Any, emulator: Any, token: Any) -> Any:
     page.goto(url)
     page.get_by_role("button", name="Link a bank").click()
     return page.frame_locator('iframe[title="Plaid Link"]')
+
+
+def card(link: Any) -> Any:
+    """The Link card alone (what the docs show)."""
+    return link.locator(".card")
 
 
 def calls(page: Any, cb: str | None = None) -> list[dict[str, Any]]:
@@ -144,21 +156,21 @@ def log_in(link: Any, username: str = "user_good", password: str = "pass_good") 
 def test_user_good_links_an_item(page, plaid_emulator, api, screenshot):
     link = open_page(page, plaid_emulator, link_token(api, webhook="https://example.com/hook"))
     link.get_by_role("button", name="Continue").wait_for()
-    screenshot(page, "consent")
+    screenshot(card(link), "simulator-consent")
     link.get_by_role("button", name="Continue").click()
     search = link.get_by_label("Search for your institution")
     search.fill("first plat")
     wait_for_event(page, "SEARCH_INSTITUTION")
     expect_count = link.get_by_role("button", name=re.compile("^First Platypus"))
     assert expect_count.count() == link.get_by_role("list").get_by_role("button").count()
-    screenshot(page, "search")
+    screenshot(card(link), "simulator-search")
     link.get_by_role("button", name=re.compile("^First Platypus Bank")).click()
     link.get_by_label("Username").fill("user_good")
     link.get_by_label("Password").fill("pass_good")
-    screenshot(page, "credentials")
+    screenshot(card(link), "simulator-credentials")
     link.get_by_label("Password").press("Enter")  # Enter submits
     link.get_by_role("heading", name=re.compile("Success")).wait_for()
-    screenshot(page, "success")
+    screenshot(card(link), "simulator-success")
     link.get_by_role("button", name="Continue").click()
 
     success = wait_for(page, "onSuccess")
@@ -177,10 +189,8 @@ def test_user_good_links_an_item(page, plaid_emulator, api, screenshot):
     assert not calls(page, "onExit")
 
     # The public token is exchangeable; the browser never saw an access token.
-    exchange = api.item_public_token_exchange(
-        ItemPublicTokenExchangeRequest(public_token=success["public_token"])
-    )
-    item = api.item_get(ItemGetRequest(access_token=exchange.access_token)).item
+    exchanged = exchange(api, success["public_token"])
+    item = api.item_get(ItemGetRequest(access_token=exchanged.access_token)).item
     assert item.webhook == "https://example.com/hook"
     assert "access-" not in json.dumps(calls(page))
     assert not [line for line in page.console_log if "error" in line.lower()]
@@ -190,7 +200,7 @@ def test_mfa_questions(page, plaid_emulator, api, screenshot):
     link = open_page(page, plaid_emulator, link_token(api))
     log_in(link, password="mfa_questions_2_1")
     link.get_by_label("Security question 1 (answer_1_1)").fill("answer_1_1")
-    screenshot(page, "mfa")
+    screenshot(card(link), "simulator-mfa")
     link.get_by_role("button", name="Submit").click()
     link.get_by_label("Security question 1 (answer_2_1)").fill("answer_2_1")
     link.get_by_role("button", name="Submit").click()
@@ -221,6 +231,54 @@ def test_mfa_device_code_and_selections(page, plaid_emulator, api):
     wait_for(page, "onSuccess")
 
 
+def test_mfa_selections_screenshot(page, plaid_emulator, api, screenshot):
+    link = open_page(page, plaid_emulator, link_token(api))
+    log_in(link, password="mfa_device")
+    link.get_by_label("Code").wait_for()
+    screenshot(card(link), "simulator-mfa-code")
+    link.get_by_label("Code").fill("1234")
+    link.get_by_label("Code").press("Enter")
+    link.get_by_role("heading", name=re.compile("Success")).wait_for()
+
+
+def test_update_mode_with_account_selection(page, plaid_emulator, api, screenshot):
+    public = api.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508", initial_products=[Products("transactions")]
+        )
+    ).public_token
+    access_token = exchange(api, public).access_token
+    api.sandbox_item_reset_login(SandboxItemResetLoginRequest(access_token=access_token))
+    token = api.link_token_create(
+        LinkTokenCreateRequest(
+            client_name="Host App",
+            language="en",
+            country_codes=[CountryCode("US")],
+            user=LinkTokenCreateRequestUser(client_user_id="browser-user"),
+            access_token=access_token,
+            update=LinkTokenCreateRequestUpdate(account_selection_enabled=True),
+        )
+    ).link_token
+    link = open_page(page, plaid_emulator, token)
+    # Update mode starts at the Item's institution.
+    link.get_by_text("First Platypus Bank", exact=True).wait_for()
+    link.get_by_label("Username").fill("user_good")
+    link.get_by_label("Password").fill("pass_good")
+    link.get_by_role("button", name="Submit").click()
+    link.get_by_label("Plaid Saving").wait_for()
+    link.get_by_label("Plaid Checking").uncheck()
+    screenshot(card(link), "simulator-select-account")
+    link.get_by_role("button", name="Continue").click()
+    link.get_by_role("button", name="Continue").click()
+    success = wait_for(page, "onSuccess")
+    metadata = deserialize(success["metadata"], LinkSessionSuccessMetadata)
+    assert "Plaid Checking" not in [a.name for a in metadata.accounts]
+    assert "Plaid Saving" in [a.name for a in metadata.accounts]
+    item = api.item_get(ItemGetRequest(access_token=access_token)).item
+    assert item.error is None
+    assert access_token not in json.dumps(calls(page))
+
+
 def test_wrong_mfa_answer_ends_in_invalid_mfa(page, plaid_emulator, api):
     link = open_page(page, plaid_emulator, link_token(api))
     log_in(link, password="mfa_device")
@@ -237,7 +295,7 @@ def test_error_password_shows_the_error_then_exits_with_it(page, plaid_emulator,
     link = open_page(page, plaid_emulator, link_token(api))
     log_in(link, password="error_ITEM_LOCKED")
     link.get_by_role("button", name="Exit").wait_for()
-    screenshot(page, "error")
+    screenshot(card(link), "simulator-error")
     link.get_by_role("button", name="Exit").click()
     exit_call = wait_for(page, "onExit")
     error = exit_call["error"]
