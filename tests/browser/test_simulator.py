@@ -385,6 +385,13 @@ def test_a_page_with_an_opaque_origin(page, plaid_emulator, api):
     assert wait_for(page, "onExit")["error"] is None
 
 
+def test_exit_right_after_open(page, plaid_emulator, api):
+    open_page(page, plaid_emulator, link_token(api))
+    page.evaluate("handler.exit()")
+    assert wait_for(page, "onExit")["error"] is None
+    assert page.locator('iframe[title="Plaid Link"]').count() == 0
+
+
 def test_handler_exit_and_destroy(page, plaid_emulator, api):
     link = open_page(page, plaid_emulator, link_token(api))
     link.get_by_role("button", name="Continue").wait_for()

@@ -16,9 +16,13 @@
     var overlay = null;
     var frame = null;
     var savedOverflow = "";
+    var ready = false;
+    var pending = null;
 
     function send(message) {
-      if (frame && frame.contentWindow) frame.contentWindow.postMessage(message, emulator);
+      // Until Link says it is ready, its window may still be the blank page being replaced.
+      if (!ready) pending = message;
+      else if (frame && frame.contentWindow) frame.contentWindow.postMessage(message, emulator);
     }
     function onKey(event) {
       // Escape closes Link even while focus is still on the page.
@@ -31,13 +35,19 @@
         overlay.parentNode.removeChild(overlay);
         document.body.style.overflow = savedOverflow;
       }
-      overlay = frame = null;
+      overlay = frame = pending = null;
+      ready = false;
     }
     function onMessage(event) {
       if (!frame || event.source !== frame.contentWindow || event.origin !== emulator) return;
       var message = event.data;
       if (!message || message.plaidLinkSimulator !== 1) return;
-      if (message.type === "ready") frame.focus();
+      if (message.type === "ready") {
+        ready = true;
+        frame.focus();
+        if (pending) send(pending);
+        pending = null;
+      }
       else if (message.type === "event") callback("onEvent")(message.eventName, message.metadata);
       else if (message.type === "success") {
         teardown();

@@ -171,7 +171,8 @@
   function leave() {
     if (s.done) return;
     if (s.view === "CONNECTED") return finish();
-    if (!s.id) return;
+    // Asked to close before Link has started: close as soon as it has.
+    if (!s.id) return (s.leaveWhenStarted = true);
     call("exit").then(function (answer) {
       if (!answer) return;
       s.done = true;
@@ -381,5 +382,6 @@
     s.updateMode = answer.update_mode;
     render(answer);
     post({ type: "ready" });
+    if (s.leaveWhenStarted) leave();
   });
 })();
