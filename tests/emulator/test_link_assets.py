@@ -44,6 +44,9 @@ def test_head_sends_the_headers_only(plaid_emulator):
 
 
 def test_the_script_is_at_plaids_cdn_path(plaid_emulator):
+    assert plaid_emulator.link_script_url == (
+        plaid_emulator.url + "/link/v2/stable/link-initialize.js"
+    )
     status, response, body = get(plaid_emulator, "/link/v2/stable/link-initialize.js")
     assert status == 200
     assert response.getheader("Content-Type").startswith("text/javascript")

@@ -387,3 +387,11 @@ def test_reset_forgets_the_sessions(api, plaid_emulator):
     assert plaid_emulator.state.link_sessions
     plaid_emulator.reset()
     assert not plaid_emulator.state.link_sessions
+
+
+def test_the_dynamic_transactions_user(api, plaid_emulator):
+    flow = Flow(plaid_emulator, new_token(api))
+    flow.login(username="user_transactions_dynamic", password="anything")
+    public_token = flow.step("finish")["on_success"]["public_token"]
+    item = plaid_emulator.state.get_item(exchange(api, public_token).item_id)
+    assert item.dynamic
