@@ -8,7 +8,8 @@ Two kinds of test:
   exchange with the CSRF token, update mode, a duplicate, dj-plaid's errors, the events
   it reports, and no token in the page, its network answers or its console;
 * with the **emulator's Link simulator** (``link-initialize.js`` from the emulator, as the
-  page loads it offline), the whole flow a person clicks through.
+  page loads it offline), the whole flow a person clicks through: a new Item, an error
+  password, closing Link, and reconnecting an Item in update mode.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import json
 from typing import Any
 
 import pytest
-import urllib3
 
+from django_plaid.client import get_client
+from django_plaid.lifecycle import refresh_item
 from django_plaid.models import Item, LinkEvent
 from tests.helpers import complete_link, sandbox_public_token, wait_for
 
@@ -376,15 +378,6 @@ def test_the_docs_example_page_links_a_bank(logged_in_page, link_server, user):
 # -- the whole flow, in the emulator's Link simulator ----------------------------------
 
 
-@pytest.fixture
-def simulator(link_server):
-    """Skip when the emulator does not serve the Link simulator (branch i10-sim)."""
-    response = urllib3.request("GET", link_server.link_script_url)
-    if response.status != 200:
-        pytest.skip("the emulator serves no Link simulator yet (i10-sim not merged)")
-    return link_server
-
-
 def _frame(page: Any) -> Any:
     return page.frame_locator('iframe[title="Plaid Link"]')
 
@@ -394,13 +387,17 @@ def _log_in_at_the_bank(page: Any, username: str, password: str = "pass_good") -
     frame.get_by_role("button", name="Continue").click()
     frame.get_by_role("searchbox", name="Search for your institution").fill("First Platypus")
     frame.get_by_role("button", name="First Platypus Bank").first.click()
+    return _submit_credentials(frame, username, password)
+
+
+def _submit_credentials(frame: Any, username: str, password: str) -> Any:
     frame.get_by_role("textbox", name="Username").fill(username)
     frame.get_by_label("Password").fill(password)
     frame.get_by_role("button", name="Submit").click()
     return frame
 
 
-def test_user_good_links_a_bank_through_the_simulator(host, simulator, user):
+def test_user_good_links_a_bank_through_the_simulator(host, user):
     page, network = host(stand_in=False)
     page.get_by_role("button", name="Link a bank account").click()
     frame = _log_in_at_the_bank(page, "user_good")
@@ -416,7 +413,7 @@ def test_user_good_links_a_bank_through_the_simulator(host, simulator, user):
     assert_no_token_anywhere(page, network, item.access_token)
 
 
-def test_an_error_password_ends_in_on_exit_and_is_recorded(host, simulator, user):
+def test_an_error_password_ends_in_on_exit_and_is_recorded(host, user):
     page, _ = host(stand_in=False)
     page.get_by_role("button", name="Link a bank account").click()
     frame = _log_in_at_the_bank(page, "user_good", "error_ITEM_LOCKED")
@@ -439,7 +436,7 @@ def test_an_error_password_ends_in_on_exit_and_is_recorded(host, simulator, user
     assert not Item.objects.exists()
 
 
-def test_closing_the_simulator_is_an_exit_with_a_null_error(host, simulator, user):
+def test_closing_the_simulator_is_an_exit_with_a_null_error(host, user):
     page, _ = host(stand_in=False)
     page.get_by_role("button", name="Link a bank account").click()
     _frame(page).get_by_role("button", name="Close").click()
@@ -451,3 +448,26 @@ def test_closing_the_simulator_is_an_exit_with_a_null_error(host, simulator, use
     event = LinkEvent.objects.get(event_name="EXIT")
     assert event.owner == user
     assert event.link_session_id
+
+
+def test_reconnect_in_update_mode_heals_the_item(host, item, user):
+    get_client().call("sandbox_item_reset_login", access_token=item.access_token)
+    refresh_item(item)
+    item.refresh_from_db()
+    assert item.status == "login_required"
+    page, network = host(f"?item_id={item.item_id}", stand_in=False)
+    page.get_by_role("button", name="Link a bank account").click()
+    # Update mode goes straight to the Item's institution.
+    frame = _submit_credentials(_frame(page), "user_good", "pass_good")
+    frame.get_by_role("heading", name="Success").wait_for()
+    frame.get_by_role("button", name="Continue").click()
+    page.wait_for_function("window.resolved !== undefined")
+    outcome = page.evaluate("window.outcomes")[-1]
+    assert outcome["kind"] == "item", outcome
+    assert (outcome["data"]["item_id"], outcome["data"]["status"]) == (item.item_id, "healthy")
+    assert outcome["data"]["error"] is None
+    assert not network.to("/plaid/exchange/")
+    item.refresh_from_db()
+    assert item.status == "healthy"
+    assert Item.objects.filter(owner=user).count() == 1
+    assert_no_token_anywhere(page, network, item.access_token)
