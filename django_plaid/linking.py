@@ -323,12 +323,9 @@ def _discard(item: Item, *, reason: str) -> None:
             e.error_code,
         )
         item.removed_at_plaid = True  # logged; do not retry
-    # Collected and deleted in one transaction, under the Item's accounts lock: a sync
-    # that a webhook for the new Item started meanwhile cannot add an Account between
-    # the two (the exchange runs outside the request's transaction).
-    with transaction.atomic():
-        lock_item_accounts(item.pk)
-        item.delete()
+    # Under the Item's accounts lock (Item.delete): a sync that a webhook for the new
+    # Item started meanwhile cannot add an Account between collection and deletion.
+    item.delete()
 
 
 def purge_link_tokens() -> int:
