@@ -11,9 +11,11 @@
 | ``django_plaid.E007`` | ``HOST`` set together with ``ENVIRONMENT="production"`` |
 | ``django_plaid.E008`` | a key has the wrong type or shape |
 | ``django_plaid.E009`` | ``CLIENT_NAME`` empty |
+| ``django_plaid.E010`` | ``LINK_SCRIPT_URL`` not an absolute http(s) URL |
 | ``django_plaid.W001`` | webhook verification off outside ``DEBUG`` (security) |
 | ``django_plaid.W002`` | ``CLIENT_NAME`` longer than 30 characters |
 | ``django_plaid.W003`` | ``WEBHOOK_KEY_CACHE`` is a ``DummyCache`` (keys never cached) |
+| ``django_plaid.W004`` | ``LINK_SCRIPT_URL`` not Plaid's CDN with ``ENVIRONMENT="production"`` |
 """
 
 from __future__ import annotations
@@ -21,11 +23,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from .conf import DEFAULTS, ENVIRONMENTS, RETIRED_ENVIRONMENTS, plaid_settings
+from .conf import (
+    DEFAULTS,
+    ENVIRONMENTS,
+    PLAID_LINK_SCRIPT_URL,
+    RETIRED_ENVIRONMENTS,
+    plaid_settings,
+)
 from .exceptions import PlaidConfigurationError
 from .fields import build_crypter
 from .webhooks.handlers import WebhookHandler
@@ -69,6 +78,7 @@ def check_plaid_settings(
     errors += _check_environment()
     errors += _check_products()
     errors += _check_shapes()
+    errors += _check_link_script_url()
     return errors
 
 
@@ -232,6 +242,7 @@ def _check_shapes() -> list[CheckMessage]:
         "BALANCE_MAX_AGE",
         "BALANCE_REFRESHES_PER_MINUTE",
         "PRODUCT_REFRESH_AFTER",
+        "LINK_EVENT_MAX_AGE",
     ):
         value = plaid_settings.raw(key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -276,6 +287,48 @@ def _check_shapes() -> list[CheckMessage]:
             )
         )
     return errors
+
+
+#: Where the emulator serves its Link simulator, for the hints.
+_EMULATOR_SCRIPT = "{emulator URL}/link/v2/stable/link-initialize.js"
+
+
+def is_script_url(value: Any) -> bool:
+    """Whether ``value`` is an absolute http(s) URL a ``<script src>`` can load as is."""
+    if not isinstance(value, str) or not value.isprintable() or any(c in value for c in " \"'<>`"):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a malformed IPv6 host, for one
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_link_script_url() -> list[CheckMessage]:
+    value = plaid_settings.raw("LINK_SCRIPT_URL")
+    if value is None:
+        return []
+    if not is_script_url(value):
+        return [
+            Error(
+                'PLAID["LINK_SCRIPT_URL"] must be None or an absolute http(s) URL; '
+                f"got {value!r:.80}.",
+                hint=f"Leave it unset for Plaid's CDN ({PLAID_LINK_SCRIPT_URL}). Offline, "
+                f"point it at the emulator's Link simulator: {_EMULATOR_SCRIPT}.",
+                id="django_plaid.E010",
+            )
+        ]
+    if plaid_settings.raw("ENVIRONMENT") == "production" and value != PLAID_LINK_SCRIPT_URL:
+        return [
+            Warning(
+                f'PLAID["LINK_SCRIPT_URL"] is {value!r} while PLAID["ENVIRONMENT"] is '
+                '"production": pages would load Link from somewhere other than Plaid.',
+                hint="Plaid serves Link only from its CDN, and the script sees your users' "
+                "bank logins. LINK_SCRIPT_URL is for the emulator: remove it in production.",
+                id="django_plaid.W004",
+            )
+        ]
+    return []
 
 
 @register(Tags.security, "django_plaid")

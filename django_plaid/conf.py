@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIRECT_URI": None,
     "ANDROID_PACKAGE_NAME": None,
     "VERIFY_LINK_SESSION": None,
+    "LINK_SCRIPT_URL": None,
+    "LINK_EVENT_MAX_AGE": 7_776_000,
     # Webhooks.
     "WEBHOOK_VERIFY": True,
     "WEBHOOK_MAX_AGE": 300,
@@ -71,6 +73,7 @@ INTEGER_SETTINGS = frozenset(
         "BALANCE_MAX_AGE",
         "BALANCE_REFRESHES_PER_MINUTE",
         "PRODUCT_REFRESH_AFTER",
+        "LINK_EVENT_MAX_AGE",
     }
 )
 
@@ -102,6 +105,9 @@ ENVIRONMENTS: dict[str, str] = {
     "production": "https://production.plaid.com",
 }
 
+#: Plaid Link's web SDK on Plaid's CDN: what ``{% plaid_link_script %}`` loads by default.
+PLAID_LINK_SCRIPT_URL = "https://cdn.plaid.com/link/v2/stable/link-initialize.js"
+
 #: Keys that existed in Plaid's own vocabulary but are gone, with what to do instead.
 RETIRED_ENVIRONMENTS: dict[str, str] = {
     "development": (
@@ -127,6 +133,8 @@ class PlaidSettings:
     REDIRECT_URI: str | None
     ANDROID_PACKAGE_NAME: str | None
     VERIFY_LINK_SESSION: bool | None
+    LINK_SCRIPT_URL: str | None
+    LINK_EVENT_MAX_AGE: int
     WEBHOOK_VERIFY: bool
     WEBHOOK_MAX_AGE: int
     WEBHOOK_MAX_BODY_BYTES: int
@@ -182,6 +190,11 @@ class PlaidSettings:
         if host:
             return str(host).rstrip("/")
         return ENVIRONMENTS.get(self.ENVIRONMENT, ENVIRONMENTS["sandbox"])
+
+    @property
+    def link_script_url(self) -> str:
+        """The Link script pages load: ``LINK_SCRIPT_URL`` if set, else Plaid's CDN."""
+        return str(self.LINK_SCRIPT_URL or PLAID_LINK_SCRIPT_URL)
 
     @property
     def allowed_products(self) -> list[str]:

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from . import jobs
 from .conf import plaid_settings
 from .items import BROKEN_STATUSES
-from .linking import purge_link_tokens
+from .linking import purge_link_events, purge_link_tokens
 from .models import Item, WebhookEvent, WebhookEventStatus
 from .registry import FETCHED_PRODUCTS
 from .syncing import request_sync
@@ -81,7 +81,7 @@ def stale_products(items: Any, now: datetime) -> list[tuple[int, str]]:
 
 def heal() -> dict[str, int]:
     """Queue what :func:`items_due` finds, drain waiting webhook deliveries, and forget
-    expired Link tokens; returns how many Items of each kind were due."""
+    expired Link tokens and old Link events; returns how many Items of each kind were due."""
     due = items_due()
     for pk in due["sync"]:
         request_sync(pk)
@@ -94,4 +94,5 @@ def heal() -> dict[str, int]:
     if WebhookEvent.objects.filter(status=WebhookEventStatus.PENDING).exists():
         schedule_drain()
     purge_link_tokens()
+    purge_link_events()
     return {what: len(entries) for what, entries in due.items()}

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import signals
 from .exceptions import PlaidAPIError
 from .models import Account, Item, ItemStatus
+from .models.items import lock_item_accounts
 from .parsing import money
 from .upserts import bulk_upsert
 
@@ -206,24 +207,3 @@ def upsert_accounts(
         if prune:
             item.accounts.exclude(account_id__in=[r.account_id for r in rows]).delete()
     return rows
-
-
-#: Namespace of dj-plaid's PostgreSQL advisory locks (the top half of the 64-bit key).
-ADVISORY_LOCK_NAMESPACE = 0x504C4944  # "PLID"
-
-
-def lock_item_accounts(item_pk: int) -> None:
-    """Serialize, until the transaction ends, the writes to one Item's Accounts and the
-    rows hanging off them (products, transactions' placeholder accounts).
-
-    Call it first in every transaction that writes them, before any row lock: flows
-    that upsert and prune the same accounts at once would otherwise deadlock on
-    PostgreSQL. It takes an advisory lock, so Item rows stay free for webhooks and API
-    requests meanwhile. On other databases it does nothing (SQLite serializes writers).
-    """
-    connection = connections[router.db_for_write(Account)]
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
-    key = (ADVISORY_LOCK_NAMESPACE << 32) + (int(item_pk) % 2**32)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

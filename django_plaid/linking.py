@@ -1,5 +1,6 @@
-"""Linking: Link tokens (Item and payroll income), the Link session check, and the
-exchange of a public token into a stored Item with its Accounts."""
+"""Linking: Link tokens (Item and payroll income), the Link session check, the
+exchange of a public token into a stored Item with its Accounts, and Link's analytics
+(the events Link reported in the browser)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from .items import (
     upsert_accounts,
 )
 from .lifecycle import remove_at_plaid
-from .models import Item, LinkToken, PlaidUser
+from .models import Item, LinkEvent, LinkToken, PlaidUser
+from .models.link_events import clean_metadata, redact_tokens
 from .registry import USER_PRODUCTS, products_to_fetch
 from .syncing import request_sync
 
@@ -321,6 +323,8 @@ def _discard(item: Item, *, reason: str) -> None:
             e.error_code,
         )
         item.removed_at_plaid = True  # logged; do not retry
+    # Under the Item's accounts lock (Item.delete): a sync that a webhook for the new
+    # Item started meanwhile cannot add an Account between collection and deletion.
     item.delete()
 
 
@@ -330,6 +334,74 @@ def purge_link_tokens() -> int:
     deleted, _ = LinkToken.objects.filter(
         expiration__lt=timezone.now() - timedelta(days=1)
     ).delete()
+    return deleted
+
+
+# -- Link analytics ---------------------------------------------------------------------
+
+
+def _column(value: Any, field: str) -> str:
+    # A promoted column: a string, tokens redacted, as long as the column stores.
+    if not isinstance(value, str):
+        return ""
+    length = LinkEvent._meta.get_field(field).max_length  # type: ignore[union-attr]
+    return redact_tokens(value)[:length]
+
+
+def record_link_event(
+    user: Any,
+    event_name: str,
+    *,
+    error: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    item: Item | None = None,
+) -> LinkEvent:
+    """Store what Link reported in ``user``'s browser: an ``onExit`` (``event_name``
+    ``"EXIT"``, Link's ``error`` or ``None``, its ``metadata``) or an ``onEvent``.
+
+    The metadata is cleaned (:func:`~django_plaid.models.link_events.clean_metadata`:
+    Link's documented keys only, tokens redacted, strings bounded) and the columns
+    people query are promoted from it and from the error.
+    """
+    meta = clean_metadata(metadata)
+    error = error if isinstance(error, dict) else {}
+    institution = meta.get("institution") or {}
+
+    def first(*values: Any) -> Any:
+        return next((v for v in values if isinstance(v, str) and v), "")
+
+    return LinkEvent.objects.create(
+        owner=user,
+        item=item,
+        event_name=_column(event_name, "event_name"),
+        link_session_id=_column(meta.get("link_session_id"), "link_session_id"),
+        request_id=_column(first(meta.get("request_id"), error.get("request_id")), "request_id"),
+        error_type=_column(first(error.get("error_type"), meta.get("error_type")), "error_type"),
+        error_code=_column(first(error.get("error_code"), meta.get("error_code")), "error_code"),
+        error_message=_column(
+            first(error.get("error_message"), meta.get("error_message")), "error_message"
+        ),
+        display_message=_column(error.get("display_message"), "display_message"),
+        institution_id=_column(
+            first(
+                institution.get("institution_id"), institution.get("id"), meta.get("institution_id")
+            ),
+            "institution_id",
+        ),
+        institution_name=_column(
+            first(institution.get("name"), meta.get("institution_name")), "institution_name"
+        ),
+        status=_column(first(meta.get("status"), meta.get("exit_status")), "status"),
+        view_name=_column(meta.get("view_name"), "view_name"),
+        metadata=meta,
+    )
+
+
+def purge_link_events() -> int:
+    """Forget the Link events older than ``LINK_EVENT_MAX_AGE``; returns how many. The
+    periodic task calls it."""
+    cutoff = timezone.now() - plaid_settings.seconds("LINK_EVENT_MAX_AGE")
+    deleted, _ = LinkEvent.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
 

@@ -46,8 +46,10 @@ from .linking import (
     link_metadata_fields,
     link_session_required,
     link_token_request,
+    purge_link_events,
     purge_link_tokens,
     queue_initial_fetches,
+    record_link_event,
     verify_link_session,
 )
 from .registry import USER_PRODUCTS
@@ -78,9 +80,11 @@ __all__ = [
     "link_session_required",
     "link_token_request",
     "lock_item_accounts",
+    "purge_link_events",
     "purge_link_tokens",
     "queue_initial_fetches",
     "record_item_error",
+    "record_link_event",
     "refresh_accounts",
     "refresh_balances",
     "refresh_item",

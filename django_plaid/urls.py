@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from .api import products, views
+from .api import link_events, products, views
 from .webhooks.views import PlaidWebhookView
 
 app_name = "django_plaid"
@@ -24,6 +24,7 @@ router.register(
 )
 router.register("liabilities", products.LiabilityViewSet, basename="liability")
 router.register("income", products.IncomeViewSet, basename="income")
+router.register("link-events", link_events.LinkEventViewSet, basename="link-event")
 
 urlpatterns = [
     path("link-token/", views.LinkTokenView.as_view(), name="link-token"),

@@ -280,3 +280,62 @@ def test_delete_permission_alone_does_not_remove_at_plaid(staff_with, item, plai
     client.post(ITEMS, {"action": "remove_at_plaid", "_selected_action": [item.pk], "post": "yes"})
     assert Item.objects.filter(pk=item.pk).exists()
     assert plaid_calls == []
+
+
+# -- Link events -------------------------------------------------------------------------
+
+LINK_EVENTS = "/admin/django_plaid/linkevent/"
+
+
+@pytest.fixture
+def link_events(user):
+    from django_plaid.models import LinkEvent
+
+    locked = LinkEvent.objects.create(
+        owner=user,
+        event_name="EXIT",
+        error_type="ITEM_ERROR",
+        error_code="ITEM_LOCKED",
+        link_session_id="session-locked",
+        request_id="request-locked",
+        institution_name="First Platypus Bank",
+        metadata={"status": "requires_credentials", "link_session_id": "session-locked"},
+    )
+    closed = LinkEvent.objects.create(
+        owner=user, event_name="ERROR", link_session_id="session-closed", request_id="req-closed"
+    )
+    return locked, closed
+
+
+def test_link_event_changelist(staff, link_events):
+    response = staff.get(LINK_EVENTS)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "session-locked" in html
+    assert "session-closed" in html
+    assert "ITEM_LOCKED" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ({"q": "session-locked"}, "session-locked", "session-closed"),
+        ({"q": "req-closed"}, "session-closed", "session-locked"),
+        ({"event_name": "ERROR"}, "session-closed", "session-locked"),
+        ({"error_code": "ITEM_LOCKED"}, "session-locked", "session-closed"),
+    ],
+)
+def test_link_event_search_and_filters(staff, link_events, query, shown, hidden):
+    html = staff.get(LINK_EVENTS, query).content.decode()
+    assert shown in html
+    assert hidden not in html
+
+
+def test_link_event_page_is_read_only_with_its_metadata(staff, link_events):
+    locked, _ = link_events
+    response = staff.get(f"{LINK_EVENTS}{locked.pk}/change/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "requires_credentials" in html
+    assert 'name="event_name"' not in html  # no input: read-only
+    assert staff.get(f"{LINK_EVENTS}add/").status_code == 403

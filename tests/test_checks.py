@@ -172,3 +172,57 @@ def test_a_webhook_key_cache_that_keeps_nothing(settings):
     assert ids(WEBHOOK_KEY_CACHE="nothing", WEBHOOK_VERIFY=False, CLIENT_NAME="App") == [
         "django_plaid.W001"
     ]
+
+
+# -- LINK_SCRIPT_URL ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.plaid.com/link/v2/stable/link-initialize.js",
+        "http://127.0.0.1:8765/link/v2/stable/link-initialize.js",
+        "http://[::1]:8765/link/v2/stable/link-initialize.js",
+    ],
+)
+def test_a_link_script_url_is_an_absolute_http_url(url):
+    assert ids(LINK_SCRIPT_URL=url) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "/static/link.js",
+        "//cdn.plaid.com/link/v2/stable/link-initialize.js",
+        "cdn.plaid.com/link-initialize.js",
+        "javascript:alert(1)",
+        "ftp://example.com/link.js",
+        "https://",
+        'https://example.com/"><script>alert(1)</script>',
+        "https://example.com/a b.js",
+        "https://example.com/\x00.js",
+        "http://[::1/link.js",
+        42,
+        ["https://cdn.plaid.com/link/v2/stable/link-initialize.js"],
+    ],
+)
+def test_a_link_script_url_that_is_not_an_absolute_http_url(url):
+    assert ids(LINK_SCRIPT_URL=url) == ["django_plaid.E010"]
+    (message,) = messages_for("django_plaid.E010", LINK_SCRIPT_URL=url)
+    assert "/link/v2/stable/link-initialize.js" in message.hint
+
+
+def test_another_link_script_in_production_is_a_warning():
+    production = {"ENVIRONMENT": "production"}
+    assert ids(**production, LINK_SCRIPT_URL="http://127.0.0.1:8765/link.js") == [
+        "django_plaid.W004"
+    ]
+    cdn = "https://cdn.plaid.com/link/v2/stable/link-initialize.js"
+    assert ids(**production, LINK_SCRIPT_URL=cdn) == []
+    assert ids(**production) == []
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "90"])
+def test_link_event_max_age_is_a_positive_whole_number(value):
+    assert ids(LINK_EVENT_MAX_AGE=value) == ["django_plaid.E008"]

@@ -162,3 +162,64 @@ def test_database_errors_that_will_not_pass_are_not_retried():
     assert tasks.is_transient(OperationalError("could not serialize access"))
     assert not tasks.is_transient(IntegrityError("duplicate key"))
     assert not tasks.is_transient(ValueError("bad data"))
+
+
+def _waiting_on_a_lock() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _delete_one(item: Item) -> None:
+    Item.objects.get(pk=item.pk).delete()  # the admin's delete, a host's code
+
+
+def _delete_queryset(item: Item) -> None:
+    Item.objects.filter(pk=item.pk).delete()  # the admin's bulk action
+
+
+def _remove(item: Item) -> None:
+    lifecycle.remove_item(Item.objects.get(pk=item.pk))  # DELETE items/<id>/
+
+
+@on_postgres
+@pytest.mark.parametrize("delete", [_delete_one, _delete_queryset, _remove])
+def test_deleting_an_item_waits_for_a_flow_adding_its_accounts(item, emulator, delete):
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from django_plaid.items import lock_item_accounts
+
+    inserted, release = threading.Event(), threading.Event()
+
+    def add_account() -> None:
+        # A sync (or accounts refresh) in the middle of adding an Account of the Item.
+        with transaction.atomic():
+            lock_item_accounts(item.pk)
+            Account.objects.create(
+                item=item, account_id="acc-new", name="New", type="depository", subtype="savings"
+            )
+            inserted.set()
+            release.wait(30)
+
+    writer, writer_errors = in_thread(add_account)
+    assert inserted.wait(30)
+    deleter, deleter_errors = in_thread(lambda: delete(item))
+    deadline = time.monotonic() + 30
+    while not _waiting_on_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    release.set()
+    writer.join(30)
+    deleter.join(30)
+    assert not writer_errors
+    # Deleted with every Account, the one added meanwhile included: no IntegrityError.
+    assert not deleter_errors, deleter_errors
+    assert not Item.objects.filter(pk=item.pk).exists()
+    assert not Account.objects.filter(account_id="acc-new").exists()

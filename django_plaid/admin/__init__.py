@@ -4,4 +4,4 @@ Mirrored Plaid data is read-only here (Plaid is its source of truth); the access
 is never listed, shown or editable. Importing this package registers every screen.
 """
 
-from . import items, products, transactions, webhooks  # noqa: F401  (registers the screens)
+from . import items, link_events, products, transactions, webhooks  # noqa: F401  (registers the screens)

@@ -1,4 +1,8 @@
-"""The emulator's WSGI application: routing, JSON bodies, credentials, Plaid error bodies."""
+"""The emulator's WSGI application: routing, JSON bodies, credentials, Plaid error bodies.
+
+Plaid's API is ``POST`` only; ``GET`` serves the Link simulator's static files
+(``link_ui.ASSETS``, a separate table) and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import ids
 from .endpoints import default_routes
 from .errors import PlaidErrorResponse
+from .link_ui import ASSETS, Asset
 from .routes import RawJSON, Route
 from .state import EmulatorState
 
@@ -75,6 +80,7 @@ class EmulatorApp:
         client_id: str,
         secret: str,
         routes: Iterable[Route] | None = None,
+        assets: Iterable[Asset] = ASSETS,
     ) -> None:
         if routes is None:
             routes = default_routes()
@@ -82,6 +88,8 @@ class EmulatorApp:
         self.client_id = client_id
         self._secret = secret
         self.routes: dict[str, Route] = {}
+        #: ``GET`` paths: the Link simulator's files.
+        self.assets: dict[str, Asset] = {asset.path: asset for asset in assets}
         # Fault injection (state.faults) is the first hook; tests may append their own.
         self.hooks: list[Hook] = [state.faults]
         for route in routes:
@@ -96,13 +104,17 @@ class EmulatorApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""
         headers = _headers(environ)
-        try:
-            raw = _read_body(environ)
-        except (OSError, ValueError):
-            raw = b""
-        response = self.handle(
-            environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/"), headers, raw
-        )
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        asset = self.assets.get(path)
+        if asset is not None and method in ("GET", "HEAD"):
+            response = Response(200, asset.read(), list(asset.headers), asset.content_type)
+        else:
+            try:
+                raw = _read_body(environ)
+            except (OSError, ValueError):
+                raw = b""
+            response = self.handle(method, path, headers, raw)
         payload = response.encode()
         status = HTTPStatus(response.status)
         start_response(
@@ -113,7 +125,7 @@ class EmulatorApp:
                 *response.headers,
             ],
         )
-        return [payload]
+        return [b""] if method == "HEAD" else [payload]
 
     # -- dispatch -----------------------------------------------------------------------------
 

@@ -16,12 +16,14 @@ from .data import AccountTemplate, Institution
 from .errors import PlaidErrorResponse, error_for_code
 from .investments import InvestmentBook
 from .ledger import TransactionLedger
+from .mfa import MfaChallenge
 
 __all__ = [
     "DYNAMIC_USERNAME",
     "READINESS_PRODUCTS",
     "Account",
     "Item",
+    "LinkSession",
     "LinkToken",
     "PublicToken",
     "User",
@@ -295,3 +297,34 @@ class PublicToken:
     #: Update-mode public tokens must not be exchanged (the access token never changes).
     update_mode: bool = False
     exchanged_at: datetime | None = None
+
+
+@dataclass
+class LinkSession:
+    """One opening of the Link simulator: where the user is and what happened so far.
+
+    ``view`` is Link's current pane (CONSENT, SELECT_INSTITUTION, CREDENTIAL, MFA,
+    SELECT_ACCOUNT, CONNECTED, ERROR); ``events`` are the onEvent events sent so far, as
+    ``/link/token/get`` lists them. The session never holds an access token.
+    """
+
+    link_session_id: str
+    link_token: str
+    started_at: datetime
+    view: str = "CONSENT"
+    institution_id: str | None = None
+    username: str | None = None
+    password: str | None = None
+    mfa: MfaChallenge | None = None
+    mfa_round: int = 0
+    #: The Item made or repaired by a successful login (kept until the user continues).
+    item_id: str | None = None
+    #: The accounts the user may pick (update mode with account selection).
+    account_ids: list[str] = field(default_factory=list)
+    error: PlaidErrorResponse | None = None
+    #: Exit ``status`` while on the current pane (``requires_credentials``, ...).
+    status: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    #: What onSuccess receives once the session is connected.
+    success: dict[str, Any] | None = None
+    finished: bool = False

@@ -120,6 +120,11 @@ class Emulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def link_script_url(self) -> str:
+        """The Link simulator's script, for ``PLAID["LINK_SCRIPT_URL"]`` (Plaid's CDN path)."""
+        return self.url + "/link/v2/stable/link-initialize.js"
+
     def start(self) -> Emulator:
         """Bind the port and serve in a background daemon thread; return self."""
         if self._server is not None:

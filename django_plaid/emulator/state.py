@@ -92,6 +92,7 @@ class EmulatorState(
         with self.lock:
             self._offset = timedelta()
             self.link_tokens.clear()
+            self.link_sessions.clear()
             self.public_tokens.clear()
             self.items.clear()
             self._access_tokens.clear()

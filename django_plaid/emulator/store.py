@@ -1,7 +1,8 @@
 """The emulator's tables and clock: the base the state modules share (``Store``).
 
-``Store`` holds the lock, the clock, every table (link and public tokens, Items and their
-access tokens, users), the webhook keys and outbox, and the lookups every part needs:
+``Store`` holds the lock, the clock, every table (link tokens, Link sessions, public
+tokens, Items and their access tokens, users), the webhook keys and outbox, and the
+lookups every part needs:
 ``get_item``, ``item_for_access_token``, ``resolve_item``, ``ledger`` and ``investments``
 (an Item's investments book, made on first use).
 """
@@ -16,7 +17,7 @@ from . import ids
 from .errors import PlaidErrorResponse
 from .investments import InvestmentBook
 from .ledger import TransactionLedger
-from .records import Item, LinkToken, PublicToken, User
+from .records import Item, LinkSession, LinkToken, PublicToken, User
 from .webhooks import WebhookDispatcher, WebhookKeyStore
 
 __all__ = ["Store"]
@@ -34,6 +35,7 @@ class Store:
         self.clock: Callable[[], datetime] = clock or _utcnow
         self._offset = timedelta()
         self.link_tokens: dict[str, LinkToken] = {}
+        self.link_sessions: dict[str, LinkSession] = {}
         self.public_tokens: dict[str, PublicToken] = {}
         self.items: dict[str, Item] = {}
         self._access_tokens: dict[str, str] = {}

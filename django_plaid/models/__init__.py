@@ -2,8 +2,9 @@
 
 ``base`` holds what they share (the owner querysets, ``MoneyField``); ``items``,
 ``accounts``, ``transactions``, ``link_tokens`` and ``webhooks`` hold Plaid's core
-objects and webhook deliveries; ``auth``, ``identity``, ``investments``, ``liabilities``
-and ``income`` hold the other products' data.
+objects and webhook deliveries; ``link_events`` what Link reported in the browser;
+``auth``, ``identity``, ``investments``, ``liabilities`` and ``income`` hold the other
+products' data.
 
 Plaid's identifiers keep Plaid's names (``item_id``, ``account_id``) and are unique;
 columns people query are promoted from the payload, and the last payload Plaid sent is
@@ -25,6 +26,7 @@ from .identity import AccountOwner
 from .investments import Holding, InvestmentTransaction, Security
 from .liabilities import Liability, LiabilityKind
 from .income import PayrollIncome, PlaidUser
+from .link_events import LinkEvent, LinkEventQuerySet
 
 # isort: on
 from .base import OwnedQuerySet
@@ -41,6 +43,8 @@ __all__ = [
     "ItemStatus",
     "Liability",
     "LiabilityKind",
+    "LinkEvent",
+    "LinkEventQuerySet",
     "LinkToken",
     "OwnedQuerySet",
     "PayrollIncome",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..fields import EncryptedTextField, SensitiveSaveMixin
@@ -23,8 +23,42 @@ class ItemStatus(models.TextChoices):
     ERROR = "error", _("Error")
 
 
+#: Namespace of dj-plaid's PostgreSQL advisory locks (the top half of the 64-bit key).
+ADVISORY_LOCK_NAMESPACE = 0x504C4944  # "PLID"
+
+
+def lock_item_accounts(item_pk: int, using: str | None = None) -> None:
+    """Serialize, until the transaction ends, the writes to one Item's Accounts and the
+    rows hanging off them (products, transactions' placeholder accounts).
+
+    Call it first in every transaction that writes them, before any row lock: flows
+    that upsert and prune the same accounts at once would otherwise deadlock on
+    PostgreSQL. It takes an advisory lock, so Item rows stay free for webhooks and API
+    requests meanwhile. On other databases it does nothing (SQLite serializes writers).
+    Deleting an Item takes it too (``Item.delete``, ``ItemQuerySet.delete``).
+    """
+    connection = connections[using or router.db_for_write(Item)]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    key = (ADVISORY_LOCK_NAMESPACE << 32) + (int(item_pk) % 2**32)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 class ItemQuerySet(OwnedQuerySet):
     """Queries on Items."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete the Items and everything hanging off them, each under its accounts lock.
+
+        Django collects the related rows first and deletes them after: a flow adding an
+        Account in between would make the Item's own delete fail on its foreign key.
+        """
+        using = self.db
+        with transaction.atomic(using=using):
+            for pk in sorted(self.values_list("pk", flat=True)):
+                lock_item_accounts(pk, using)
+            return super().delete()
 
 
 class Item(SensitiveSaveMixin, models.Model):
@@ -144,6 +178,16 @@ class Item(SensitiveSaveMixin, models.Model):
 
     def __repr__(self) -> str:
         return f"<Item {self.item_id} status={self.status}>"
+
+    def delete(
+        self, using: str | None = None, keep_parents: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Delete the Item and its data under its accounts lock (see ``ItemQuerySet.delete``)."""
+        using = using or router.db_for_write(Item, instance=self)
+        with transaction.atomic(using=using):
+            if self.pk is not None:
+                lock_item_accounts(self.pk, using)
+            return super().delete(using=using, keep_parents=keep_parents)
 
     def set_error(self, error: dict[str, Any] | None) -> None:
         """Record Plaid's error object (or clear it) in the promoted columns and ``error``."""

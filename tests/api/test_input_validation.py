@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_plaid import urls as plaid_urls
-from django_plaid.models import Account, Item, Transaction
+from django_plaid.models import Account, Item, LinkEvent, Transaction
 from tests.helpers import max_length
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,7 @@ LIST_ROUTES = {
     "investment-transaction-list": ["item_id", "account_id"],
     "liability-list": ["item_id", "account_id"],
     "income-list": [],
+    "link-event-list": ["item_id", "link_session_id", "event_name"],
 }
 
 #: Every endpoint that takes a body (url name -> method), with the kwargs of its URL.
@@ -54,12 +55,18 @@ BODY_ROUTES = {
     "item-refresh-balances": "post",
     "item-refresh-products": "post",
     "income-refresh": "post",
+    "link-event-list": "post",
 }
 
 #: Routes outside this layer: Plaid's webhook receiver (its own checks, in webhooks/).
 OTHER_ROUTES = {"webhook"}
 
-FILTER_MODEL = {"item_id": Item, "account_id": Account}
+FILTER_MODEL = {
+    "item_id": Item,
+    "account_id": Account,
+    "link_session_id": LinkEvent,
+    "event_name": LinkEvent,
+}
 
 
 def test_the_tables_cover_every_route():
@@ -161,7 +168,7 @@ def test_an_unknown_filter_id_is_an_empty_list(api, item, name, param):
 
 
 @pytest.mark.parametrize(
-    "name", ["account-list", "transaction-list", "investment-transaction-list"]
+    "name", ["account-list", "transaction-list", "investment-transaction-list", "link-event-list"]
 )
 def test_a_blank_filter_is_no_filter_everywhere(api, item, name):
     # DRF's rule for query strings (an HTML form sends its empty fields).
@@ -202,7 +209,9 @@ def test_a_bad_boolean_is_a_400(api, emulator, value):
     _assert_json_error(response, 400, "pending")
 
 
-@pytest.mark.parametrize("name", ["transaction-list", "investment-transaction-list"])
+@pytest.mark.parametrize(
+    "name", ["transaction-list", "investment-transaction-list", "link-event-list"]
+)
 @pytest.mark.parametrize("query", ["page_size=%00", "cursor=%00", "page_size=" + "9" * 5000])
 def test_bad_paging_is_a_400_on_every_paged_list(api, emulator, name, query):
     response = api.get(f"{reverse(f'django_plaid:{name}')}?{query}")
@@ -247,7 +256,7 @@ def body_url(item):
     """The URL of a body endpoint, for an Item that exists (so only the body is at fault)."""
 
     def url(name: str) -> str:
-        if name in ("link-token", "exchange", "income-refresh"):
+        if name in ("link-token", "exchange", "income-refresh", "link-event-list"):
             return reverse(f"django_plaid:{name}")
         return reverse(f"django_plaid:{name}", kwargs={"item_id": item.item_id})
 

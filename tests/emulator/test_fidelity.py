@@ -45,6 +45,10 @@ from plaid.model.initial_update_webhook import InitialUpdateWebhook
 from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdRequest
 from plaid.model.institutions_get_by_id_request_options import InstitutionsGetByIdRequestOptions
 from plaid.model.institutions_get_by_id_response import InstitutionsGetByIdResponse
+from plaid.model.institutions_get_request import InstitutionsGetRequest
+from plaid.model.institutions_get_response import InstitutionsGetResponse
+from plaid.model.institutions_search_request import InstitutionsSearchRequest
+from plaid.model.institutions_search_response import InstitutionsSearchResponse
 from plaid.model.investments_default_update_webhook import InvestmentsDefaultUpdateWebhook
 from plaid.model.investments_historical_update_webhook import InvestmentsHistoricalUpdateWebhook
 from plaid.model.investments_holdings_get_request import InvestmentsHoldingsGetRequest
@@ -141,7 +145,7 @@ from django_plaid.emulator import CATALOGUE, PlaidErrorResponse
 from django_plaid.emulator.data import INSTITUTIONS
 from django_plaid.emulator.errors import error_for_code
 
-from . import ERROR_KEYS, deserialize, make_api, plaid_error, plaid_failure, post, recording
+from . import ERROR_KEYS, deserialize, linkui, make_api, plaid_error, plaid_failure, post, recording
 
 #: The SDK response model for each Plaid endpoint the emulator serves.
 RESPONSE_MODELS = {
@@ -153,6 +157,8 @@ RESPONSE_MODELS = {
     "/accounts/get": AccountsGetResponse,
     "/accounts/balance/get": AccountsGetResponse,
     "/institutions/get_by_id": InstitutionsGetByIdResponse,
+    "/institutions/search": InstitutionsSearchResponse,
+    "/institutions/get": InstitutionsGetResponse,
     "/sandbox/public_token/create": SandboxPublicTokenCreateResponse,
     "/sandbox/item/fire_webhook": SandboxItemFireWebhookResponse,
     "/sandbox/item/reset_login": SandboxItemResetLoginResponse,
@@ -236,6 +242,8 @@ def check_emulator_only(path, body):
     if path == "/emulator/link/complete":
         assert body["public_token"].startswith("public-sandbox-")
         deserialize(body["metadata"], LinkSessionSuccessMetadata)
+    elif path.startswith(linkui.PREFIX):
+        linkui.check_answer(body)
     elif path == "/emulator/item/set_error":
         deserialize(body["item"], Item)
     elif path == "/emulator/webhook_key/rotate":
@@ -439,6 +447,27 @@ def test_every_response_through_the_sdk(plaid_emulator):
                 )
             )
         )
+        api.institutions_search(
+            InstitutionsSearchRequest(query="platypus", country_codes=[CountryCode("US")])
+        )
+        status, _, _ = post(
+            plaid_emulator,
+            "/institutions/search",
+            {"query": "platypus", "country_codes": ["US"], "products": ["x"]},
+        )
+        assert status == 400
+        api.institutions_get(
+            InstitutionsGetRequest(count=500, offset=0, country_codes=[CountryCode("US")])
+        )
+        status, _, _ = post(
+            plaid_emulator,
+            "/institutions/get",
+            {"count": 501, "offset": 0, "country_codes": ["US"]},
+        )
+        assert status == 400
+
+        # The Link simulator's backend, every step.
+        linkui.exercise(plaid_emulator, api)
 
         # Items at every linkable institution, with several product sets.
         access_tokens = []

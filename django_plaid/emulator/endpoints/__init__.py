@@ -14,6 +14,7 @@ from . import (
     items,
     liabilities,
     link,
+    link_session,
     sandbox,
     transactions,
     webhooks,
@@ -35,6 +36,7 @@ _MODULES = (
     sandbox,
     webhooks,
     emulator,
+    link_session,
 )
 
 

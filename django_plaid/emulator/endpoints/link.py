@@ -13,18 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..data import COUNTRY_CODES, DEFAULT_INSTITUTION_ID, LANGUAGES
+from ..data import COUNTRY_CODES, LANGUAGES
 from ..errors import PlaidErrorResponse
-from ..ids import format_datetime, link_session_id
-from ..linking import (
-    DEFAULT_PASSWORD,
-    DEFAULT_USERNAME,
-    check_credentials,
-    is_income_link,
-    link_item,
-    link_payroll_item,
-    resolve_institution,
-)
+from ..ids import format_datetime
+from ..link_flow import connect, succeed
+from ..linking import DEFAULT_PASSWORD, DEFAULT_USERNAME, is_income_link
 from ..records import Item, LinkToken
 from ..routes import Route
 from ..state import EmulatorState
@@ -147,48 +140,6 @@ def link_token_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, A
     return {"link_token": token.link_token, "expiration": format_datetime(token.expires_at)}
 
 
-def _session(state: EmulatorState, public_token: str, metadata: dict[str, Any]) -> dict[str, Any]:
-    """A finished Link session as ``/link/token/get`` reports it."""
-    now = format_datetime(state.now())
-    accounts = metadata["accounts"]
-    return {
-        "link_session_id": metadata["link_session_id"],
-        "started_at": now,
-        "finished_at": now,
-        "on_success": {"public_token": public_token, "metadata": metadata},
-        "results": {
-            "item_add_results": [
-                {
-                    "public_token": public_token,
-                    "accounts": accounts,
-                    "institution": metadata["institution"],
-                }
-            ],
-            "cra_item_add_results": [],
-            "cra_update_results": [],
-            "bank_income_results": [],
-            "payroll_income_results": [],
-            "document_income_results": {
-                "num_paystubs_uploaded": 0,
-                "num_w2s_uploaded": 0,
-                "num_bank_statements_uploaded": 0,
-                "num_1099s_uploaded": 0,
-                "num_i20s_uploaded": 0,
-            },
-        },
-    }
-
-
-def _finish(
-    state: EmulatorState, token: LinkToken, public_token: str, item: Item
-) -> dict[str, Any]:
-    """What onSuccess receives; the session is remembered for ``/link/token/get``."""
-    metadata = _metadata(item)
-    with state.lock:
-        token.sessions.append(_session(state, public_token, metadata))
-    return {"public_token": public_token, "metadata": metadata}
-
-
 def link_token_get(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     """``/link/token/get``: a link token's settings and its finished Link sessions."""
     link_token = get_str(body, "link_token", required=True)
@@ -210,75 +161,19 @@ def link_token_get(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _metadata(item: Item) -> dict[str, Any]:
-    """Link's onSuccess metadata for an Item."""
-    return {
-        "institution": {
-            "name": item.institution.name,
-            "institution_id": item.institution.institution_id,
-        },
-        "accounts": [account.to_link_metadata() for account in item.accounts],
-        "link_session_id": link_session_id(),
-        "transfer_status": None,
-    }
-
-
 def link_complete(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     """Play the user's part in Link: log in and return what onSuccess would receive."""
     link_token = get_str(body, "link_token", required=True)
     assert link_token is not None
     token: LinkToken = state.get_link_token(link_token)
-    username = get_str(body, "username") or DEFAULT_USERNAME
-    password = get_str(body, "password") or DEFAULT_PASSWORD
-
-    if token.update_mode:
-        assert token.item_id is not None
-        item = state.get_item(token.item_id)
-        check_credentials(username, password)
-        if username != item.username:
-            raise PlaidErrorResponse("INVALID_UPDATED_USERNAME")
-        state.clear_item_error(item.item_id)
-        public = state.create_public_token(item.item_id, update_mode=True)
-        return _finish(state, token, public.public_token, item)
-
-    if is_income_link(token.products):
-        item = link_payroll_item(
-            state,
-            user_id=token.user_id,
-            products=token.products,
-            username=username,
-            password=password,
-            institution_id=get_str(body, "institution_id"),
-            webhook=token.webhook,
-            income_source_types=token.income_source_types,
-        )
-        public = state.create_public_token(item.item_id)
-        return _finish(state, token, public.public_token, item)
-
-    institution_id = get_str(body, "institution_id") or DEFAULT_INSTITUTION_ID
-    institution = resolve_institution(institution_id)
-    if not set(institution.country_codes) & set(token.country_codes):
-        raise PlaidErrorResponse(
-            "INVALID_INSTITUTION",
-            f"institution {institution_id} is not available for the link token's country_codes",
-        )
-    # required_if_supported products are only billed where the institution has them.
-    products = token.products + [
-        p for p in token.required_if_supported_products if p in institution.products
-    ]
-    item = link_item(
+    item = connect(
         state,
-        institution_id=institution_id,
-        products=products,
-        username=username,
-        password=password,
-        webhook=token.webhook,
-        client_user_id=token.client_user_id,
-        account_filters=token.account_filters,
-        days_requested=token.days_requested,
+        token,
+        username=get_str(body, "username") or DEFAULT_USERNAME,
+        password=get_str(body, "password") or DEFAULT_PASSWORD,
+        institution_id=get_str(body, "institution_id"),
     )
-    public = state.create_public_token(item.item_id)
-    return _finish(state, token, public.public_token, item)
+    return succeed(state, token, item)
 
 
 ROUTES = (

@@ -1,0 +1,1 @@
+"""dj-plaid's template tag libraries: ``{% load plaid %}``."""
