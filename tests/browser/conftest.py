@@ -21,8 +21,11 @@ Fixtures:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +123,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A new browser context and page; console output in ``page.console_log``."""
+    server = None
+    if "link_server" in request.fixturenames:
+        # Set up first, so torn down after the page: the page's last requests are over
+        # before the live server drains and the database is flushed.
+        server = request.getfixturevalue("link_server")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     new_page = context.new_page()
@@ -140,6 +148,24 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
             except Exception:  # a crashed page leaves nothing to shoot
                 pass
         context.close()
+        if server is not None:
+            server.drain()
+
+
+class _InFlight:
+    """Counts the live server's requests in flight (Django's request signals)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def started(self, **kwargs: Any) -> None:
+        with self._lock:
+            self.count += 1
+
+    def finished(self, **kwargs: Any) -> None:
+        with self._lock:
+            self.count -= 1
 
 
 @dataclass
@@ -148,22 +174,51 @@ class LinkServer:
 
     url: str
     emulator: Any
+    in_flight: _InFlight
 
     @property
     def link_script_url(self) -> str:
         return f"{self.emulator.url}/link/v2/stable/link-initialize.js"
 
+    def drain(self, timeout: float = 20.0) -> None:
+        """Wait for the emulator's webhooks and the live server's requests to finish.
+
+        The page's last calls (a reported exit sent with ``keepalive``, a poll) and the
+        webhooks a link set off would otherwise still write while the test's database
+        is flushed (a deadlock on PostgreSQL) or after it is closed to them.
+        """
+        deadline = time.monotonic() + timeout
+        # A request may set off webhooks, and a webhook is a request: twice round.
+        for _ in range(2):
+            # A test that held or broke deliveries: the requests still drain below.
+            with contextlib.suppress(TimeoutError):
+                self.emulator.wait_for_webhooks(max(deadline - time.monotonic(), 0.1))
+            while self.in_flight.count > 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+
 
 @pytest.fixture
-def link_server(plaid_emulator_settings: Any, live_server: Any, settings: Any) -> LinkServer:
+def link_server(
+    plaid_emulator_settings: Any, live_server: Any, settings: Any
+) -> Iterator[LinkServer]:
     """A live server with ``PLAID`` pointed at the emulator, its webhooks and its Link."""
-    server = LinkServer(url=live_server.url, emulator=plaid_emulator_settings)
+    from django.core.signals import request_finished, request_started
+
+    in_flight = _InFlight()
+    server = LinkServer(url=live_server.url, emulator=plaid_emulator_settings, in_flight=in_flight)
+    request_started.connect(in_flight.started, weak=False)
+    request_finished.connect(in_flight.finished, weak=False)
     settings.PLAID = {
         **settings.PLAID,
         "WEBHOOK_URL": f"{live_server.url}/plaid/webhook/",
         "LINK_SCRIPT_URL": server.link_script_url,
     }
-    return server
+    try:
+        yield server
+    finally:
+        server.drain()
+        request_started.disconnect(in_flight.started)
+        request_finished.disconnect(in_flight.finished)
 
 
 @pytest.fixture
