@@ -153,21 +153,16 @@ class LinkEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LinkEvent
+        # Every column, derived from the model: the owner is implied, the Item named by
+        # its item_id, the row id internal.
         fields = (
             "event_name",
             "item_id",
-            "link_session_id",
-            "request_id",
-            "error_type",
-            "error_code",
-            "error_message",
-            "display_message",
-            "institution_id",
-            "institution_name",
-            "status",
-            "view_name",
-            "metadata",
-            "created_at",
+            *(
+                f.name
+                for f in LinkEvent._meta.concrete_fields
+                if f.name not in {"id", "owner", "item", "event_name"}
+            ),
         )
         read_only_fields = fields
 
