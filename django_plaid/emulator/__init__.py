@@ -30,16 +30,26 @@ if TYPE_CHECKING:
     from .ledger import TransactionLedger
     from .server import Emulator
     from .state import EmulatorState
+    from .state_file import StateFileError
     from .webhooks import Delivery
+
+#: What to tell someone who runs the emulator without werkzeug (the CLI and the pytest
+#: fixtures say the same).
+MISSING_EXTRA = (
+    'the Plaid emulator needs werkzeug, which the "emulator" extra installs: '
+    'pip install "dj-plaid[emulator]"'
+)
 
 __all__ = [
     "CATALOGUE",
+    "MISSING_EXTRA",
     "Delivery",
     "Emulator",
     "EmulatorState",
     "Fault",
     "FaultRegistry",
     "PlaidErrorResponse",
+    "StateFileError",
     "TransactionLedger",
 ]
 
@@ -54,6 +64,7 @@ _HOMES = {
     "Fault": "faults",
     "FaultRegistry": "faults",
     "PlaidErrorResponse": "errors",
+    "StateFileError": "state_file",
     "TransactionLedger": "ledger",
 }
 

@@ -26,6 +26,7 @@ and re-seeds the RNG.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import threading
@@ -222,6 +223,33 @@ class FaultRegistry:
         """Re-seed the RNG that ``rate`` faults draw from (until the next ``reset()``)."""
         with self._lock:
             self._rng = random.Random(seed)  # noqa: S311
+
+    def export(self) -> dict[str, Any]:
+        """The faults, the next fault id and the RNG's state (for the state file)."""
+        with self._lock:
+            next_id = next(self._ids)
+            self._ids = itertools.count(next_id)
+            return {
+                "faults": [dataclasses.asdict(f) for f in self._faults],
+                "next_id": next_id,
+                "rng": self._rng.getstate(),
+            }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Take back what ``export()`` gave (TypeError/ValueError/KeyError if malformed).
+
+        ``rng`` is ``random.Random.getstate()``'s tuple.
+        """
+        faults = [Fault(**dict(entry)) for entry in data["faults"]]
+        for fault in faults:
+            if fault.kind not in FAULT_KINDS:
+                raise ValueError(f"unknown fault kind {fault.kind!r}")
+        rng = random.Random()  # noqa: S311
+        rng.setstate(data["rng"])
+        with self._lock:
+            self._faults = faults
+            self._ids = itertools.count(int(data["next_id"]))
+            self._rng = rng
 
     def reset(self) -> None:
         """Remove every fault and re-seed the RNG with the constructor's seed."""

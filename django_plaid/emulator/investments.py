@@ -399,6 +399,26 @@ class InvestmentBook:
             self._history(account)
         self._sort()
 
+    @classmethod
+    def restored(
+        cls,
+        item_id: str,
+        accounts: Sequence[InvestmentAccount],
+        created: date,
+        transactions: list[InvestmentTransaction],
+        rng_state: tuple[Any, ...],
+    ) -> InvestmentBook:
+        """A book as it was saved (by the emulator's state file), without generating it."""
+        book = cls.__new__(cls)
+        book.item_id = item_id
+        book.accounts = [a for a in accounts if a.type in INVESTMENT_TYPES]
+        book.created = created
+        book.rng = random.Random()  # noqa: S311
+        book.rng.setstate(rng_state)
+        book.transactions = transactions
+        book._sort()
+        return book
+
     # -- holdings -------------------------------------------------------------------------------
 
     def holdings(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import hashlib
 import json
 import random
 import string
@@ -36,6 +37,7 @@ __all__ = [
     "REMOVE",
     "Cursor",
     "LedgerAccount",
+    "LedgerOrigin",
     "SyncPage",
     "Transaction",
     "TransactionLedger",
@@ -155,6 +157,23 @@ class LedgerAccount:
 
 
 @dataclass(frozen=True)
+class LedgerOrigin:
+    """How a ledger's first ``length`` log entries were generated: ``populate``'s arguments.
+
+    ``populate`` is deterministic, so these rebuild that history exactly (the emulator's
+    state file stores them instead of every row); ``digest`` (see ``history_digest``)
+    tells whether a rebuild by this code matches what was generated then.
+    """
+
+    today: date
+    days: int
+    count: int | None
+    extra_pending: int
+    length: int
+    digest: str
+
+
+@dataclass(frozen=True)
 class Cursor:
     """A decoded ``/transactions/sync`` cursor (see ``encode_cursor``)."""
 
@@ -269,6 +288,8 @@ class TransactionLedger:
         self._sorted: tuple[int, list[Transaction]] | None = None
         # Seeded from the item_id so a test can reproduce the data (not a secret).
         self.rng = random.Random(f"changes:{item_id}:{epoch}")  # noqa: S311
+        #: Set by ``populate`` on an empty ledger: how its generated history was made.
+        self.origin: LedgerOrigin | None = None
 
     # -- the log --------------------------------------------------------------------------------
 
@@ -279,6 +300,47 @@ class TransactionLedger:
     def entries(self, start: int = 0) -> list[tuple[int, Transaction]]:
         """Log entries from ``start`` as (kind, transaction) pairs (for tests/debugging)."""
         return list(zip(self._kinds[start:], self._refs[start:], strict=True))
+
+    def log(self) -> tuple[bytes, list[Transaction]]:
+        """The raw log: each entry's kind (ADD/MODIFY/REMOVE) and transaction (a copy)."""
+        return bytes(self._kinds), list(self._refs)
+
+    def restore_log(self, kinds: bytes, refs: list[Transaction], version: int) -> None:
+        """Replace the log with ``kinds``/``refs`` (as ``log()`` gave them) and replay it.
+
+        The current transactions come out in the order the log added them, as they were,
+        so what depends on that order (random picks, ``pending()``) continues the same.
+        """
+        if len(kinds) != len(refs):
+            raise ValueError("kinds and refs differ in length")
+        current: dict[str, Transaction] = {}
+        for kind, txn in zip(kinds, refs, strict=True):
+            if kind == ADD:
+                current[txn.transaction_id] = txn
+            elif kind == REMOVE:
+                current.pop(txn.transaction_id, None)
+            elif kind != MODIFY:
+                raise ValueError(f"unknown log entry kind {kind}")
+        self._kinds = bytearray(kinds)
+        self._refs = refs
+        self.current = current
+        self.version = version
+        self._sorted = None
+
+    def history_digest(self, length: int) -> str:
+        """A SHA-256 over the first ``length`` log entries' transactions, as they are now.
+
+        ``populate`` records it in ``origin``: a rebuild whose digest differs was generated
+        by different code.
+        """
+        digest = hashlib.sha256()
+        for txn in self._refs[:length]:
+            digest.update(
+                f"{txn.transaction_id}{txn.account_id}{txn.amount!r}{txn.date}"
+                f"{txn.authorized_date}{txn.merchant.key}{txn.pending:d}"
+                f"{txn.pending_transaction_id}{txn.clock}\n".encode()
+            )
+        return digest.hexdigest()
 
     def _append(self, kind: int, txn: Transaction) -> None:
         self._kinds.append(kind)
@@ -498,8 +560,11 @@ class TransactionLedger:
         subscriptions, interest, card payments) plus random spending at its kind's daily
         rate. With ``count``, exactly that many transactions (scheduled ones capped at 30%).
         ``extra_pending`` adds that many pending card transactions from the last two days.
-        Returns the number of transactions logged.
+        Returns the number of transactions logged. On an empty ledger it records how in
+        ``origin`` (so the history can be rebuilt from those arguments).
         """
+        fresh = not self._refs
+        requested = days
         days = max(1, min(days, MAX_DAYS))
         rng = random.Random(f"history:{self.item_id}:{days}:{count}")  # noqa: S311
         first = today - timedelta(days=days - 1)
@@ -578,6 +643,10 @@ class TransactionLedger:
                 self.add(txn)
                 logged += 1
         self.version += 1
+        if fresh:
+            self.origin = LedgerOrigin(
+                today, requested, count, extra_pending, len(self), self.history_digest(len(self))
+            )
         return logged
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -9,20 +12,65 @@ from types import TracebackType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    BaseWSGIServer,
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from .app import EmulatorApp
 from .faults import FaultRegistry
 from .ledger import MAX_DAYS, TransactionLedger
 from .records import Account, Item, User
 from .state import EmulatorState
+from .state_file import StateFile, StateFileError
 from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT, Delivery
 
-__all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_SECRET", "Emulator"]
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_SECRET",
+    "Emulator",
+    "EmulatorPortError",
+    "StateFileError",
+]
 
 #: Credentials the emulator accepts unless told otherwise (test values, not secrets).
 DEFAULT_CLIENT_ID = "test_client_id"
 DEFAULT_SECRET = "test_secret"
+
+
+class EmulatorPortError(OSError):
+    """The emulator could not listen on its address (``in_use``: another program has it)."""
+
+    def __init__(self, host: str, port: int, reason: str, *, in_use: bool) -> None:
+        super().__init__(f"Plaid emulator could not listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+        self.in_use = in_use
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or EmulatorPortError saying why not."""
+    family = select_address_family(host, port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # As werkzeug's server does: rebinding a port in TIME_WAIT is fine, one in use is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(get_sockaddr(host, port, family))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        in_use = exc.errno == errno.EADDRINUSE
+        if in_use:
+            reason = f"port {port} is already in use by another program"
+        elif exc.errno == errno.EACCES:
+            reason = f"not allowed to use port {port}"
+        else:
+            reason = exc.strerror or str(exc)
+        raise EmulatorPortError(host, port, reason, in_use=in_use) from None
+    return sock
 
 
 class _RequestHandler(WSGIRequestHandler):
@@ -61,6 +109,12 @@ class Emulator:
     ``item`` accept an item_id or an access token. ``faults`` injects failures (HTTP 500,
     rate limits, slowness, any catalogue error, mutation during pagination).
 
+    State file: with ``state_file``, the emulator loads its state from that path (a
+    missing file means a fresh start; it is created), rewrites it atomically at most
+    every half second while serving and the state changes, and once more at ``stop()``,
+    so a new emulator on the same file continues where this one stopped. A file it
+    cannot use raises ``StateFileError`` here (see ``state_file.py``).
+
     Other products: Auth, Identity, Investments and Liabilities serve ``user_good``'s
     sandbox data; ``set_product_ready()`` puts a product in (or out of) PRODUCT_NOT_READY,
     ``set_verification_status()`` verifies or expires an auth account (with its AUTH
@@ -81,6 +135,7 @@ class Emulator:
         webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         webhook_timeout: float = DEFAULT_TIMEOUT,
         webhook_delay: float = 0.0,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.host = host
         self.client_id = client_id
@@ -97,6 +152,11 @@ class Emulator:
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        #: The state file (None without ``state_file``); ``open()`` may raise StateFileError.
+        self.state_file: StateFile | None = None
+        if state_file is not None:
+            self.state_file = StateFile(state_file, self.state)
+            self.state_file.open()
 
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
@@ -129,6 +189,8 @@ class Emulator:
         """Bind the port and serve in a background daemon thread; return self."""
         if self._server is not None:
             return self
+        # Bound here, not by werkzeug: it prints bind failures and calls sys.exit(1).
+        sock = _listen(self.host, self._requested_port)
         try:
             server = make_server(
                 self.host,
@@ -136,10 +198,11 @@ class Emulator:
                 self.app,
                 threaded=True,
                 request_handler=_RequestHandler,
+                fd=sock.fileno(),
             )
-        except SystemExit as exc:
-            # werkzeug reports bind failures with sys.exit(1); a library must not exit.
-            raise OSError(f"Plaid emulator could not listen on {self.host}:{self.port}") from exc
+        finally:
+            # werkzeug serves on a duplicate of the descriptor.
+            sock.close()
         server.emulator_quiet = self.quiet  # type: ignore[attr-defined]
         self._server = server
         self.state.webhooks.start()
@@ -150,10 +213,15 @@ class Emulator:
             daemon=True,
         )
         self._thread.start()
+        if self.state_file is not None:
+            self.state_file.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port; pending webhooks wait for the next start()."""
+        """Stop serving and release the port; pending webhooks wait for the next start().
+
+        With a state file, the final state is written to it.
+        """
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -165,13 +233,16 @@ class Emulator:
             thread.join(timeout=5)
         self._server = None
         self._thread = None
+        if self.state_file is not None:
+            self.state_file.stop()
 
     def reset(self) -> None:
         """Forget every token, Item, fault and webhook delivery (the server keeps running).
 
         Pending deliveries are cancelled, ``send_webhooks`` goes back to the constructor's
         value, and the webhook signing keys are replaced by one fresh key (a new kid, so
-        keys a receiver cached in an earlier test do not carry over).
+        keys a receiver cached in an earlier test do not carry over). A state file is
+        rewritten at once with the empty state.
         """
         self.state.reset()
 

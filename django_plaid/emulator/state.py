@@ -103,3 +103,5 @@ class EmulatorState(
             self.webhook_keys.reset()
             self.faults.reset()
             self.detect_pagination_mutations = False
+            for listener in list(self.reset_listeners):
+                listener()

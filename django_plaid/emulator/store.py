@@ -20,18 +20,50 @@ from .ledger import TransactionLedger
 from .records import Item, LinkSession, LinkToken, PublicToken, User
 from .webhooks import WebhookDispatcher, WebhookKeyStore
 
-__all__ = ["Store"]
+__all__ = ["StateLock", "Store"]
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class StateLock:
+    """The state's re-entrant lock, counting its releases.
+
+    Every read and write of the state happens under it, so an unchanged ``releases``
+    means an unchanged state: the state file's writer snapshots only when it moved.
+    """
+
+    __slots__ = ("_lock", "releases")
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        #: Incremented (while still held) at each release.
+        self.releases = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Take the lock (re-entrant), as ``threading.RLock.acquire``."""
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        """Release the lock once."""
+        self.releases += 1
+        self._lock.release()
+
+    def __enter__(self) -> StateLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.releases += 1
+        self._lock.release()
+
+
 class Store:
     """The tables, lock and clock of ``EmulatorState`` (see there), and its lookups."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        self.lock = threading.RLock()
+        self.lock = StateLock()
         self.clock: Callable[[], datetime] = clock or _utcnow
         self._offset = timedelta()
         self.link_tokens: dict[str, LinkToken] = {}
@@ -45,6 +77,8 @@ class Store:
         self.webhook_keys = WebhookKeyStore()
         self.webhooks = WebhookDispatcher(self.webhook_keys)
         self.detect_pagination_mutations = False
+        #: Called (under the lock) after ``reset()``: the state file rewrites itself.
+        self.reset_listeners: list[Callable[[], None]] = []
 
     # -- time -------------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from .signing import WebhookSigningKey, sign_webhook, webhook_body
 
 __all__ = [
@@ -93,6 +96,50 @@ class WebhookKeyStore:
             self._keys.clear()
             self._expired_at.clear()
             self._current = self._add_key()
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every key, oldest first (the last is current), private half included (PEM).
+
+        For the emulator's state file; ``restore()`` takes it back.
+        """
+        with self._lock:
+            return [
+                {
+                    "kid": key.kid,
+                    "created_at": key.created_at,
+                    "expired_at": self._expired_at.get(key.kid),
+                    "private_key": key.private_key.private_bytes(
+                        serialization.Encoding.PEM,
+                        serialization.PrivateFormat.PKCS8,
+                        serialization.NoEncryption(),
+                    ).decode("ascii"),
+                }
+                for key in self._keys.values()
+            ]
+
+    def restore(self, keys: Sequence[Mapping[str, Any]]) -> None:
+        """Replace every key with ``export()``'s list (the last one becomes current).
+
+        ValueError (or KeyError/TypeError) for a malformed list.
+        """
+        restored: dict[str, WebhookSigningKey] = {}
+        expired: dict[str, int] = {}
+        for entry in keys:
+            private = serialization.load_pem_private_key(
+                str(entry["private_key"]).encode("ascii"), password=None
+            )
+            if not isinstance(private, ec.EllipticCurvePrivateKey):
+                raise ValueError("a webhook key is not an EC key")
+            key = WebhookSigningKey(str(entry["kid"]), private, int(entry["created_at"]))
+            restored[key.kid] = key
+            if entry.get("expired_at") is not None:
+                expired[key.kid] = int(entry["expired_at"])
+        if not restored:
+            raise ValueError("no webhook keys")
+        with self._lock:
+            self._keys = restored
+            self._expired_at = expired
+            self._current = list(restored.values())[-1]
 
     def rotate(self) -> str:
         """Make a new current key; the old one gets ``expired_at`` = now. Return the new kid."""
@@ -301,6 +348,11 @@ class WebhookDispatcher:
                         f"{held}: " + ", ".join(repr(d) for d in pending)
                     )
                 self._cond.wait(remaining)
+
+    def pending(self) -> list[Delivery]:
+        """The deliveries still due (queued, held or waiting for a retry), oldest first."""
+        with self._cond:
+            return [d for d in self._deliveries if d.pending]
 
     def reset(self) -> None:
         """Forget every delivery (pending ones give up), release holds, re-enable sending."""

@@ -32,10 +32,9 @@ def plaid_emulator_server() -> Iterator[Emulator]:
     try:
         from django_plaid.emulator import Emulator
     except ImportError as exc:  # werkzeug is the optional ``emulator`` extra
-        pytest.fail(
-            f"the Plaid emulator needs werkzeug: pip install 'dj-plaid[emulator]' ({exc})",
-            pytrace=False,
-        )
+        from django_plaid.emulator import MISSING_EXTRA
+
+        pytest.fail(f"{MISSING_EXTRA} ({exc})", pytrace=False)
     emulator = Emulator(host="127.0.0.1", port=0).start()
     try:
         yield emulator
