@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 8765
 DEMO_PORT ?= 8000
+# The demo emulator's state file (Items, tokens, transactions, keys survive a restart);
+# `make demo EMULATOR_STATE=` keeps the state in memory only.
+EMULATOR_STATE ?= example_project/.emulator-state.json
 
 .PHONY: help install demo test test-postgres coverage lint fmt docs clean
 
@@ -24,7 +27,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)  ## Create .venv and install the package with its dev tools
 
 demo: $(STAMP)  ## Run the example project against the Plaid emulator (SQLite, no credentials)
-	$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
+	$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT) \
+		--emulator-state "$(EMULATOR_STATE)"
 
 test: $(STAMP)  ## Run the whole test suite on SQLite
 	$(BIN)/pytest $(PYTEST_ARGS)
