@@ -19,9 +19,12 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = ROOT / "example_project" / ".emulator-state.json"
@@ -86,12 +89,20 @@ def main() -> int:
     print(f"Example project:  http://127.0.0.1:{args.port}/  (user demo / password demo)")
     if use_emulator:
         print("Link a bank with:  user_good / pass_good  (see the README for other users)")
+    # SIGTERM, and SIGINT even when a shell started the demo in the background (with SIGINT
+    # ignored), stop the server as Ctrl-C does, so the emulator writes its state file.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False)
     finally:
         if emulator is not None:
             emulator.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _port_problem(port: int, whose: str, variable: str, option: str) -> str | None:
@@ -122,38 +133,40 @@ def _shown(path: str) -> str:
         return path
 
 
-def _warn_unknown_items(emulator: object, state_file: str | None) -> None:
+def _warn_unknown_items(emulator: Any, state_file: str | None) -> None:
     """Warn about Items in the demo's database that the emulator does not know.
 
-    They come from an earlier run whose emulator state is gone (no state file, or a new
-    one): every Plaid call for them would fail with INVALID_ACCESS_TOKEN.
+    They come from an earlier run whose emulator state is gone (no state file, a deleted
+    one, or another one): every Plaid call for them would fail with INVALID_ACCESS_TOKEN.
+    Items the emulator knows but the database does not (a new database) are harmless.
     """
     from django.conf import settings
 
     from django_plaid.models import Item
 
-    known = set(emulator.state.items)  # type: ignore[attr-defined]
-    unknown = [
-        item_id
-        for item_id in Item.objects.values_list("item_id", flat=True)
-        if item_id not in known
-    ]
+    known = set(emulator.state.items)
+    unknown = [i for i in Item.objects.values_list("item_id", flat=True) if i not in known]
     if not unknown:
         return
-    database = settings.DATABASES["default"].get("NAME")
-    where = (
-        f"its state file {_shown(state_file)} does not have them (new, or from another run)"
-        if state_file
-        else "it keeps no state file"
-    )
-    remove = (
-        f"{_shown(str(database))} {_shown(state_file)}" if state_file else _shown(str(database))
-    )
+    database = settings.DATABASES["default"]
+    if "sqlite" in database["ENGINE"]:
+        where = _shown(str(database["NAME"]))
+        fresh = f"delete the database and the state file: rm {where}"
+        fresh += f" {_shown(state_file)}" if state_file else ""
+    else:
+        where = f"database {database['NAME']}"
+        fresh = "empty the database (manage.py flush)"
+        fresh += f" and delete the state file {_shown(state_file)}" if state_file else ""
+    if not state_file:
+        why = "the emulator keeps no state file"
+    elif not emulator.state_file.loaded:
+        why = f"the emulator's state file {_shown(state_file)} did not exist, so it started empty"
+    else:
+        why = f"the emulator's state file {_shown(state_file)} comes from another run"
     print(
-        f"warning: {len(unknown)} Item(s) in the demo's database ({_shown(str(database))}) are "
-        f"unknown to the Plaid emulator: {where}. Plaid calls for them will fail with "
-        "INVALID_ACCESS_TOKEN; delete them in the admin or relink. To start fresh, stop the "
-        f"demo and delete the database and the state file: rm {remove}",
+        f"warning: {len(unknown)} Item(s) in the demo's database ({where}) are unknown to the "
+        f"Plaid emulator: {why}. Plaid calls for them will fail with INVALID_ACCESS_TOKEN. "
+        f"To start fresh, stop the demo and {fresh}.",
         file=sys.stderr,
     )
 

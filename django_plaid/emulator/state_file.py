@@ -92,15 +92,27 @@ class StateFile:
             raise StateFileError(self.path, "is a directory, not a file") from None
         except OSError as exc:
             raise StateFileError(self.path, f"cannot be read ({exc.strerror or exc})") from None
-        if raw is not None:
+        if raw is None:
+            # Created now, so a path that cannot be written fails here, not at the first write.
+            try:
+                self.flush()
+            except OSError as exc:
+                raise StateFileError(
+                    self.path, f"cannot be created ({exc.strerror or exc})"
+                ) from None
+        else:
+            # Left as it is until the state changes (an emulator that then fails to start,
+            # e.g. on a taken port, must not touch it), but it must be writable.
+            if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+                raise StateFileError(
+                    self.path, "cannot be written (permission denied on it or its directory)"
+                )
             self._pending_webhooks = self._load(raw)
             self.loaded = True
+            with self.state.lock:
+                self._last_text = self._snapshots.take(self.state)
+                self._seen_releases = self.state.lock.releases + 1
         self.state.reset_listeners.append(self._after_reset)
-        try:
-            self.flush()
-        except OSError as exc:
-            verb = "cannot be written" if raw is not None else "cannot be created"
-            raise StateFileError(self.path, f"{verb} ({exc.strerror or exc})") from None
 
     def _load(self, raw: bytes) -> list[PendingWebhook]:
         try:

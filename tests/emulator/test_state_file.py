@@ -213,6 +213,16 @@ def test_reset_empties_the_file_at_once(tmp_path):
         assert again.state.items == {}
 
 
+def test_an_emulator_that_does_not_start_leaves_the_file_alone(tmp_path):
+    path = tmp_path / "state.json"
+    with Emulator(state_file=path) as first:
+        first.state.create_item()
+    before = path.read_bytes()
+    with Emulator() as holder, pytest.raises(OSError, match="already in use"):
+        Emulator(port=holder.port, state_file=path).start()
+    assert path.read_bytes() == before
+
+
 def test_a_missing_file_is_a_fresh_start_and_is_created(tmp_path):
     path = tmp_path / "new.json"
     emulator = Emulator(state_file=path)
@@ -274,6 +284,9 @@ def test_permission_errors(tmp_path):
     path.chmod(0)
     try:
         with pytest.raises(StateFileError, match="cannot be read"):
+            Emulator(state_file=path)
+        path.chmod(0o400)
+        with pytest.raises(StateFileError, match="cannot be written"):
             Emulator(state_file=path)
     finally:
         path.chmod(0o600)
