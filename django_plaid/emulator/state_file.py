@@ -109,9 +109,9 @@ class StateFile:
                 )
             self._pending_webhooks = self._load(raw)
             self.loaded = True
-            with self.state.lock:
-                self._last_text = self._snapshots.take(self.state)
-                self._seen_releases = self.state.lock.releases + 1
+            # The writer waits for a change; stop() writes in any case (the webhooks
+            # resent meanwhile may have been delivered).
+            self._seen_releases = self.state.lock.releases
         self.state.reset_listeners.append(self._after_reset)
 
     def _load(self, raw: bytes) -> list[PendingWebhook]:

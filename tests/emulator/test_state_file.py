@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -22,8 +23,8 @@ from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from plaid.model.transactions_sync_request_options import TransactionsSyncRequestOptions
 from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
-from django_plaid.emulator import Emulator, StateFileError
-from django_plaid.emulator.snapshot import FORMAT, VERSION
+from django_plaid.emulator import Emulator, EmulatorState, StateFileError, link_sessions
+from django_plaid.emulator.snapshot import FORMAT, VERSION, Snapshotter, restore
 
 from . import make_api, post
 
@@ -345,3 +346,120 @@ def test_the_writer_keeps_the_file_current_while_serving(tmp_path):
             time.sleep(0.05)
         # A snapshot in progress is never visible: the file always parses whole.
         assert json.loads(path.read_text())["items"][0]["item_id"] == item.item_id
+
+
+def _rich_state(emulator):
+    """An emulator state with one of everything the state file keeps."""
+    state = emulator.state
+    state.detect_pagination_mutations = True
+    state.advance_time(timedelta(hours=1))
+    dynamic = state.create_item(username="user_transactions_dynamic", products=("transactions",))
+    emulator.refresh_transactions(dynamic)
+    state.create_transactions(
+        dynamic,
+        [
+            {
+                "date_transacted": "2026-11-01",
+                "date_posted": "2026-11-02",
+                "amount": 12.5,
+                "description": "Corner shop",
+            }
+        ],
+    )
+    emulator.modify_transaction(dynamic, name="Renamed by the bank")
+    big = state.create_item()
+    emulator.generate_transactions(big, 2_000)
+    emulator.remove_transaction(big)
+    state.create_item(products=("auth",), automated_microdeposits=True)
+    investing = state.create_item(products=("investments",), not_ready=("investments",))
+    state.investments(investing).add_dividend(state.now().date())
+    user = emulator.create_user("client-user")
+    state.create_payroll_item(user)
+    token = state.create_link_token(
+        client_name="x",
+        language="en",
+        country_codes=["US"],
+        products=["transactions"],
+        request={"$set": {"nested": [1, 2.5, None]}},
+    )
+    status, _, _ = post(emulator, "/emulator/link/complete", {"link_token": token.link_token})
+    assert status == 200
+    opened = link_sessions.start(state, token.link_token)
+    session_id = opened["link_session_id"]
+    link_sessions.consent(state, session_id)
+    link_sessions.select_institution(state, session_id, "ins_109508")
+    link_sessions.submit_credentials(state, session_id, "user_good", "mfa_questions_2_1")
+    emulator.faults.add("rate_limit", rate=0.5, times=None)
+    emulator.rotate_webhook_key()
+    return token.link_token, session_id
+
+
+def test_a_snapshot_restores_to_the_same_snapshot(tmp_path):
+    """Everything the file holds comes back exactly: snapshot, restore, snapshot again."""
+    with Emulator(send_webhooks=False) as emulator:
+        link_token, session_id = _rich_state(emulator)
+        with emulator.state.lock:
+            text = Snapshotter().take(emulator.state)
+    restored = EmulatorState()
+    restore(restored, json.loads(text))
+    with restored.lock:
+        assert Snapshotter().take(restored) == text
+    # A user's dict that looks like a tag stays a dict.
+    assert restored.link_tokens[link_token].request == {"$set": {"nested": [1, 2.5, None]}}
+    assert restored.link_tokens[link_token].sessions  # the completed Link session
+    # The Link session continues where it was: the MFA pane of round 1 of 2.
+    session = restored.link_sessions[session_id]
+    assert (session.view, session.mfa_round, len(session.mfa.rounds)) == ("MFA", 0, 2)
+    answer = link_sessions.submit_mfa(restored, session_id, ["answer_1_1"])
+    assert answer["view"] == "MFA"
+
+
+def test_webhooks_not_yet_delivered_are_sent_after_the_restart(tmp_path, receiver):
+    path = tmp_path / "state.json"
+    first = Emulator(state_file=path).start()
+    cached_jwk = first.webhook_jwk()
+    payload = {"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE"}
+    with first.hold_webhooks():
+        first.send_webhook(receiver.url(), payload)
+        first.stop()
+    assert receiver.received == []
+    with Emulator(state_file=path) as second:
+        (delivery,) = second.wait_for_webhooks(10)
+        assert delivery.delivered
+    (received,) = receiver.received
+    assert json.loads(received.body) == payload
+    # A host that cached the key before the restart verifies the new signature with it.
+    claims = jwt.decode(
+        received.headers["plaid-verification"],
+        jwt.PyJWK(cached_jwk).key,
+        algorithms=["ES256"],
+    )
+    assert claims["request_body_sha256"] == hashlib.sha256(received.body).hexdigest()
+    # Delivered: not sent again by the next run.
+    with Emulator(state_file=path) as third:
+        assert third.wait_for_webhooks(10) == []
+    assert len(receiver.received) == 1
+
+
+def test_cursors_of_a_replaced_history_stay_refused(tmp_path):
+    path = tmp_path / "state.json"
+    with Emulator(state_file=path, send_webhooks=False) as first:
+        item = first.state.create_item()
+        status, _, page = post(
+            first, "/transactions/sync", {"access_token": item.access_token, "count": 500}
+        )
+        assert status == 200
+        old_cursor = page["next_cursor"]
+        first.generate_transactions(item, 50)
+    with Emulator(state_file=path) as second:
+        status, _, body = post(
+            second, "/transactions/sync", {"access_token": item.access_token, "cursor": old_cursor}
+        )
+        assert (status, body["error_code"]) == (400, "INVALID_FIELD")
+        status, _, body = post(
+            second, "/transactions/sync", {"access_token": item.access_token, "count": 500}
+        )
+        assert status == 200
+        assert {t["transaction_id"] for t in body["added"]} == set(
+            second.transactions_truth(item.item_id)
+        )
