@@ -16,7 +16,8 @@ documents its part: ``endpoints/*`` the routes and their errors, ``account_numbe
 Dependencies run one way: ``records`` (plain data) under the state parts (``store``,
 ``tokens``, ``items``, ``users``, ``products``, ``readiness``, ``transaction_changes``),
 which ``state.EmulatorState`` composes; ``notifications`` needs only ``records``, and
-``endpoints`` sit on top.
+``endpoints`` sit on top. ``snapshot`` renders the state as JSON and back, and
+``state_file`` keeps it in a file across restarts (``Emulator(state_file=...)``).
 """
 
 from __future__ import annotations
