@@ -476,9 +476,7 @@ def open_section(card: Any, product: str) -> Any:
     return section
 
 
-def test_link_every_product_and_see_each_ones_data(
-    demo: Any, link_server: Any, user: Any
-) -> None:
+def test_link_every_product_and_see_each_ones_data(demo: Any, link_server: Any, user: Any) -> None:
     boxes = demo.get_by_role("group", name="Products to link").get_by_role("checkbox")
     expect(boxes).to_have_count(5)
     for box in boxes.all():
@@ -491,9 +489,7 @@ def test_link_every_product_and_see_each_ones_data(
 
     card = item_card(demo)
     expect(card.get_by_text("Connected")).to_be_visible(timeout=SOON)
-    expect(card).to_contain_text(
-        "Products: Auth, Identity, Investments, Liabilities, Transactions"
-    )
+    expect(card).to_contain_text("Products: Auth, Identity, Investments, Liabilities, Transactions")
     item = Item.objects.get()
     api = client_for_page(user)
 
@@ -521,7 +517,8 @@ def test_link_every_product_and_see_each_ones_data(
     holdings = api.get("/plaid/investments/holdings/").json()
     trades = api.get(f"/plaid/investments/transactions/?item_id={item.item_id}&page_size=10")
     trades = trades.json()["results"]
-    assert holdings and trades
+    assert holdings
+    assert trades
     investments = open_section(card, "investments")
     expect(investments.locator("tr[data-security-id]")).to_have_count(len(holdings))
     brazil = investments.locator("tr[data-security-id]", has_text="iShares Inc MSCI Brazil")
