@@ -345,3 +345,10 @@ def test_the_pages_curl_commands_are_the_readmes(demo: Demo) -> None:
         for line in linking + removal
     ]
     assert on_the_page == in_the_readme
+
+
+def test_the_docs_home_page_has_the_same_commands() -> None:
+    """docs/index.md repeats the walk-through's commands: the same ones, which this runs."""
+    index = section((ROOT / "docs" / "index.md").read_text(), "## Try it")
+    linking, _ = shell_blocks(WALKTHROUGH)
+    assert linking in shell_blocks(index)

@@ -548,6 +548,9 @@ def test_link_every_product_and_see_each_ones_data(demo: Any, link_server: Any, 
         card.get_by_role("button", name=f"Sync now {BANK}").click()
     expect(card.get_by_role("button", name=f"Sync now {BANK}")).to_be_enabled()
     expect(card.locator("details[open]")).to_have_count(4)
+    # On a phone, the sections fit the screen (wide tables scroll inside themselves).
+    demo.set_viewport_size({"width": 390, "height": 800})
+    assert demo.evaluate("document.documentElement.scrollWidth") <= 390
     # Masked all the way: no clear number or name reached the page.
     content = demo.content()
     for clear in ("1111222233330000", "011401533", "Alberta", "accountholder0"):
