@@ -30,8 +30,9 @@
  *   display_message to users when there is one, branch on error_code, never parse
  *   error_message. Bad input is DRF's {"field": ["message"]} or {"detail": "..."}.
  * - Webhooks change the data behind the app's back (new transactions, an Item that needs
- *   a login): the page polls items/ and the first page of transactions/ every few seconds
- *   while it is visible, faster right after a link until the first transactions arrive.
+ *   a login, payroll income processed): the page polls items/, the first page of
+ *   transactions/, the endpoints of the products its Items have, and income/ every few
+ *   seconds while it is visible, faster right after a link until its data arrives.
  *   A mobile app would refresh on resume and on a push instead.
  * - The API never returns an access token, and this page never sees one. Account numbers,
  *   identity and payroll data come masked (the site decides who may see them in clear,
@@ -1348,7 +1349,8 @@
   function schedule() {
     clearTimeout(pollTimer);
     if (document.visibilityState === "hidden") return; // resumes on visibilitychange
-    var fast = Date.now() < state.fastUntil || state.awaitingTransactions;
+    var fast = Date.now() < state.fastUntil || state.awaitingTransactions ||
+      state.awaitingIncome;
     pollTimer = setTimeout(poll, fast ? FAST_POLL_MS : POLL_MS);
   }
 
