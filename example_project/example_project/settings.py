@@ -116,7 +116,23 @@ else:
 PLAID.update(
     {
         "CLIENT_NAME": "dj-plaid example",
+        # A Link token asks for PRODUCTS unless the request names its own (the demo's page
+        # does: the products ticked next to "Link a bank account"), which must be in
+        # ALLOWED_PRODUCTS. The demo allows every product dj-plaid stores, and payroll
+        # income ("Verify income", a token of its own).
         "PRODUCTS": ["transactions"],
+        "ALLOWED_PRODUCTS": [
+            "transactions",
+            "auth",
+            "identity",
+            "investments",
+            "liabilities",
+            "income_verification",
+        ],
+        # Account numbers and identity data stay masked in the API, even for the demo user
+        # (a superuser, whom the default policy would show clear values): the page never
+        # needs them. The admin shows them to staff with the permission.
+        "SENSITIVE_DATA_ACCESS": "plaid_demo.access.masked_for_everyone",
         "WEBHOOK_URL": os.environ.get("PLAID_WEBHOOK_URL") or None,
     }
 )

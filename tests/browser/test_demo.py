@@ -23,6 +23,17 @@ DEMO = "/demo/"
 BANK = "First Platypus Bank"
 # The page polls every 5 seconds (1.5 right after an action): give webhooks time to land.
 SOON = 20_000
+#: The Item products the page's chooser offers, all ticked by default.
+ITEM_PRODUCTS = ["transactions", "auth", "identity", "investments", "liabilities"]
+
+
+@pytest.fixture(autouse=True)
+def every_product_allowed(link_server: Any, settings: Any) -> None:
+    """The example project's ALLOWED_PRODUCTS: the page asks for what is ticked."""
+    settings.PLAID = {
+        **settings.PLAID,
+        "ALLOWED_PRODUCTS": [*ITEM_PRODUCTS, "income_verification"],
+    }
 
 
 @pytest.fixture
@@ -452,3 +463,194 @@ def test_the_page_works_from_the_keyboard(demo: Any, link_server: Any) -> None:
             .map(e => e.outerHTML)"""
     )
     assert unnamed == []
+
+
+# -- Every product: the chooser, each product's section, payroll income ---------------------
+
+
+def open_section(card: Any, product: str) -> Any:
+    """Open an Item's product section (a disclosure, closed until the user opens it)."""
+    section = card.locator(f'details[data-product="{product}"]')
+    section.locator("summary").click()
+    expect(section).to_have_attribute("open", "")
+    return section
+
+
+def test_link_every_product_and_see_each_ones_data(demo: Any, link_server: Any, user: Any) -> None:
+    boxes = demo.get_by_role("group", name="Products to link").get_by_role("checkbox")
+    expect(boxes).to_have_count(5)
+    for box in boxes.all():
+        expect(box).to_be_checked()
+    with demo.expect_request(lambda r: r.url.endswith("/plaid/link-token/")) as token_request:
+        frame = click_link(demo)
+    assert json.loads(token_request.value.post_data) == {"products": ITEM_PRODUCTS}
+    log_in_at_the_bank(frame, "user_good", "pass_good")
+    finish_success(frame)
+
+    card = item_card(demo)
+    expect(card.get_by_text("Connected")).to_be_visible(timeout=SOON)
+    expect(card).to_contain_text("Products: Auth, Identity, Investments, Liabilities, Transactions")
+    item = Item.objects.get()
+    api = client_for_page(user)
+
+    # Auth: the masked numbers of the checking, savings and cash management accounts.
+    expect(card.locator('details[data-product="auth"] summary')).to_contain_text(
+        "3 accounts", timeout=SOON
+    )
+    auth = open_section(card, "auth")
+    checking = auth.locator("tr", has_text="Plaid Checking")
+    expect(checking).to_contain_text("ACH")
+    expect(checking).to_contain_text("••••0000")  # account 1111222233330000
+    expect(checking).to_contain_text("••••1533")  # routing 011401533
+    expect(checking).to_contain_text("••••0021")  # wire routing 021000021
+    expect(auth.locator("tbody tr")).to_have_count(3)
+
+    # Identity: the sandbox's one owner, on every account, masked.
+    identity = open_section(card, "identity")
+    expect(identity.locator(".owner")).to_have_count(1)
+    expect(identity.locator(".owner-name")).to_have_text("A••• B••• C•••")
+    expect(identity).to_contain_text("a•••@example.com (Primary)")
+    expect(identity).to_contain_text("••••5555 (Mobile)")
+    expect(identity).to_contain_text("Plaid Checking ••0000")
+
+    # Investments: the holdings and the newest investment transactions, as the API has them.
+    holdings = api.get("/plaid/investments/holdings/").json()
+    trades = api.get(f"/plaid/investments/transactions/?item_id={item.item_id}&page_size=10")
+    trades = trades.json()["results"]
+    assert holdings
+    assert trades
+    investments = open_section(card, "investments")
+    expect(investments.locator("tr[data-security-id]")).to_have_count(len(holdings))
+    brazil = investments.locator("tr[data-security-id]", has_text="iShares Inc MSCI Brazil")
+    expect(brazil).to_contain_text("EWZ")
+    expect(brazil).to_contain_text("Plaid 401k ••6666")
+    expect(brazil).to_contain_text("150")
+    expect(brazil).to_contain_text("$41.32")
+    expect(brazil).to_contain_text("$6,198.00")
+    shown = investments.locator("tr[data-investment-transaction-id]")
+    expect(shown).to_have_count(len(trades))
+    assert shown.evaluate_all("rows => rows.map(r => r.dataset.investmentTransactionId)") == [
+        t["investment_transaction_id"] for t in trades
+    ]
+
+    # Liabilities: the two credit cards, the mortgage and the student loan.
+    liabilities = open_section(card, "liabilities")
+    expect(liabilities.locator("tbody tr")).to_have_count(4)
+    card_row = liabilities.locator("tr", has_text="Plaid Credit Card ••3333")
+    expect(card_row).to_contain_text("Credit card")
+    expect(card_row).to_contain_text("$25.00")  # minimum payment
+    expect(card_row).to_contain_text("$410.00")  # last statement
+    expect(card_row).to_contain_text("12.5%")
+    expect(liabilities.locator("tr", has_text="Plaid Mortgage ••8888")).to_contain_text("3.99%")
+
+    # An open section stays open when the card is drawn again (a poll, an action).
+    with demo.expect_response(lambda r: r.url.endswith(f"/items/{item.item_id}/sync/")):
+        card.get_by_role("button", name=f"Sync now {BANK}").click()
+    expect(card.get_by_role("button", name=f"Sync now {BANK}")).to_be_enabled()
+    expect(card.locator("details[open]")).to_have_count(4)
+    # On a phone, the sections fit the screen (wide tables scroll inside themselves).
+    demo.set_viewport_size({"width": 390, "height": 800})
+    assert demo.evaluate("document.documentElement.scrollWidth") <= 390
+    # Masked all the way: no clear number or name reached the page.
+    content = demo.content()
+    for clear in ("1111222233330000", "011401533", "Alberta", "accountholder0"):
+        assert clear not in content
+
+
+def test_a_bank_without_a_product_shows_that_it_is_not_linked(
+    demo: Any, link_server: Any, user: Any
+) -> None:
+    choice = demo.get_by_role("group", name="Products to link")
+    link_button = demo.get_by_role("button", name="Link a bank account")
+    # With every product ticked, Link offers only the banks that have them all.
+    link_button.click()
+    frame = link_frame(demo)
+    frame.get_by_role("button", name="Continue").click()
+    with demo.expect_response(lambda r: r.url.endswith("/emulator/link/session/search")):
+        frame.get_by_label("Search for your institution").fill("Houndstooth")
+    expect(frame.get_by_text("No results.")).to_be_visible()
+    frame.get_by_role("button", name="Close").click()
+    expect(demo.locator('iframe[title="Plaid Link"]')).to_have_count(0)
+
+    # No product ticked: nothing to link.
+    for box in choice.get_by_role("checkbox").all():
+        box.uncheck()
+    expect(link_button).to_be_disabled()
+    expect(choice).to_contain_text("Tick at least one product")
+    choice.get_by_role("checkbox", name="Auth").check()
+    choice.get_by_role("checkbox", name="Identity").check()
+    expect(link_button).to_be_enabled()
+
+    # Houndstooth Bank has Auth and Identity, not Investments nor Liabilities.
+    with demo.expect_request(lambda r: r.url.endswith("/plaid/link-token/")) as token_request:
+        link_button.click()
+    assert json.loads(token_request.value.post_data) == {"products": ["auth", "identity"]}
+    frame.get_by_role("button", name="Continue").click()
+    with demo.expect_response(lambda r: r.url.endswith("/emulator/link/session/search")):
+        frame.get_by_label("Search for your institution").fill("Houndstooth")
+    frame.get_by_role("button", name=re.compile("^Houndstooth Bank")).click()
+    log_in_at_the_bank(frame, "user_good", "pass_good")
+    finish_success(frame)
+
+    card = item_card(demo, "Houndstooth Bank")
+    expect(card.get_by_text("Connected")).to_be_visible(timeout=SOON)
+    assert Item.objects.get().products == ["auth", "identity"]
+    expect(card.locator('details[data-product="auth"] summary')).to_contain_text("3 accounts")
+    expect(card.locator('details[data-product="identity"] summary')).to_contain_text("1 owner")
+    for product, name in (("investments", "Investments"), ("liabilities", "Liabilities")):
+        summary = card.locator(f'details[data-product="{product}"] summary')
+        expect(summary).to_contain_text("Not linked")
+        section = open_section(card, product)
+        expect(section).to_contain_text(
+            f"Houndstooth Bank was linked without {name}: it was not ticked, or the bank "
+            "does not offer it."
+        )
+    # Nor Transactions: the transactions panel says why it is empty.
+    expect(demo.locator("#transactions")).to_contain_text("No bank linked with Transactions")
+
+
+def test_verify_income_links_payroll_and_shows_it_when_plaid_is_done(
+    demo: Any, link_server: Any, user: Any
+) -> None:
+    income = demo.locator("#income")
+    expect(income).to_contain_text("No income verified yet")
+    requests: list[str] = []
+    demo.on("request", lambda r: requests.append(r.url))
+    with demo.expect_request(lambda r: r.url.endswith("/plaid/link-token/")) as token_request:
+        demo.get_by_role("button", name="Verify income").click()
+    assert json.loads(token_request.value.post_data) == {"products": ["income_verification"]}
+    frame = link_frame(demo)
+    frame.get_by_role("button", name="Continue").click()
+    # An income token: Link offers payroll providers, not banks.
+    frame.get_by_role("button", name=re.compile("^ADP")).click()
+    log_in_at_the_bank(frame, "user_good", "pass_good")
+    finish_success(frame)
+    expect(demo.locator('iframe[title="Plaid Link"]')).to_have_count(0)
+
+    # The INCOME webhook reaches the live server, which fetches the payroll data; the
+    # page's next poll of income/ shows it. No bank Item, and nothing sent to exchange/.
+    expect(income.get_by_role("article", name="ADP")).to_be_visible(timeout=SOON)
+    (delivery,) = [d for d in link_server.emulator.deliveries if d.webhook_type == "INCOME"]
+    assert delivery.delivered
+    assert not Item.objects.exists()
+    assert not [url for url in requests if url.endswith("/plaid/exchange/")]
+    assert demo.get_by_role("status").text_content().startswith("Your income from ADP")
+    payroll = income.get_by_role("article", name="ADP")
+    expect(payroll).to_contain_text("Processing complete")
+    expect(payroll).to_contain_text("Biweekly")
+    expect(payroll).to_contain_text("Annual, ••••")  # the rate of pay: $95,000, masked
+    (row,) = client_for_page(user).get("/plaid/income/").json()
+    stubs = row["payroll"]["payroll_income"][0]["pay_stubs"]
+    w2_year = row["payroll"]["payroll_income"][0]["w2s"][0]["tax_year"]
+    expect(payroll).to_contain_text(f"Tax year {w2_year}")
+    expect(payroll.locator("tbody tr")).to_have_count(len(stubs))
+    first = payroll.locator(f'tr[data-document-id="{stubs[0]["document_id"]}"]')
+    expect(first).to_contain_text("P••• I•••")  # the employer, Plaid Inc.
+    expect(first).to_contain_text("Checking ••0000")
+    assert "Alberta" not in demo.content()
+
+    # "Fetch income again": POST income/refresh/, 202.
+    with demo.expect_response(lambda r: r.url.endswith("/plaid/income/refresh/")) as again:
+        demo.get_by_role("button", name="Fetch income again").click()
+    assert again.value.status == 202
+    expect(demo.get_by_role("status")).to_contain_text("Fetching your income again")

@@ -12,6 +12,15 @@
  *   Live balances     POST   items/<id>/refresh-balances/, then GET accounts/?item_id=<id>
  *   Transactions      GET    transactions/?page_size=&account_id=   {next, results}: follow
  *                                                   `next` (a cursor) for older pages
+ *   Choose products   DjangoPlaid.createLink({products})  link-token/ {products}: each
+ *                                                   must be in the site's ALLOWED_PRODUCTS
+ *   Account numbers   GET    auth/                  masked: "••••0000"
+ *   Account owners    GET    identity/              masked names, emails, phones, addresses
+ *   Investments       GET    investments/holdings/, investments/transactions/?item_id=
+ *   Liabilities       GET    liabilities/           cards, student loans, mortgages
+ *   Payroll income    POST   link-token/ {products: ["income_verification"]}, Plaid Link
+ *                                                   (no exchange/), then GET income/;
+ *                                                   POST income/refresh/ fetches it again
  *
  * Conventions worth copying:
  * - Session authentication: every POST and DELETE sends Django's CSRF token (the
@@ -21,10 +30,17 @@
  *   display_message to users when there is one, branch on error_code, never parse
  *   error_message. Bad input is DRF's {"field": ["message"]} or {"detail": "..."}.
  * - Webhooks change the data behind the app's back (new transactions, an Item that needs
- *   a login): the page polls items/ and the first page of transactions/ every few seconds
- *   while it is visible, faster right after a link until the first transactions arrive.
+ *   a login, payroll income processed): the page polls items/, the first page of
+ *   transactions/, the endpoints of the products its Items have, and income/ every few
+ *   seconds while it is visible, faster right after a link until its data arrives.
  *   A mobile app would refresh on resume and on a push instead.
- * - The API never returns an access token, and this page never sees one.
+ * - The API never returns an access token, and this page never sees one. Account numbers,
+ *   identity and payroll data come masked (the site decides who may see them in clear,
+ *   PLAID["SENSITIVE_DATA_ACCESS"]; the demo shows clear values to nobody).
+ * - Products other than transactions are fetched in the background (Celery) after a
+ *   link and on Plaid's webhooks; each product's endpoint serves what is stored. An Item
+ *   has only the products it was linked with (`products` in items/), so the page shows
+ *   "not linked" for the others rather than waiting for data that never comes.
  *
  * Plain ES2017, no build step, no dependency; the DOM is built with createElement and
  * textContent only (nothing from the API is ever parsed as HTML).
@@ -62,6 +78,14 @@
     accountFilter: "",
     fastUntil: 0,
     awaitingTransactions: null, // item_id linked just now, until its transactions arrive
+    products: {}, // "auth" | "identity" | "holdings" | "liabilities" -> rows of the API
+    investmentTransactions: {}, // item_id -> the newest rows of investments/transactions/
+    productsJson: "",
+    open: {}, // "<item_id>:<section>" -> true: the product sections the user opened
+    income: null, // the last GET income/ body
+    incomeJson: "",
+    awaitingIncome: false, // an income link succeeded; its data arrives with a webhook
+    incomeLinking: false,
     linking: false,
     busy: {}, // "<item_id>:<action>" -> true while a request runs
     highlight: null, // {itemId, until}: the Item a duplicate link matched
@@ -83,6 +107,11 @@
     lastUpdated: document.getElementById("last-updated"),
     removeDialog: document.getElementById("remove-dialog"),
     removeText: document.getElementById("remove-text"),
+    productChoice: document.getElementById("product-choice"),
+    income: document.getElementById("income"),
+    incomeSummary: document.getElementById("income-summary"),
+    incomeButton: document.getElementById("income-button"),
+    incomeRefresh: document.getElementById("income-refresh-button"),
   };
 
   // ---------------------------------------------------------------------------------------
@@ -385,7 +414,10 @@
           h("div", null,
             h("h3", { id: headingId, text: name }),
             h("p", { class: "muted small" }, "Linked " + dateTime(item.created_at) + " · Item ",
-              h("code", { class: "item-id", text: id })))),
+              h("code", { class: "item-id", text: id })),
+            h("p", { class: "muted small item-products" }, "Products: ",
+              (item.products || []).map((p) => PRODUCT_NAMES[p] || words(p)).join(", ") ||
+                "none"))),
         h("span", { class: "badge badge-" + status.tone, "data-status": item.status },
           h("span", { class: "sr-only", text: "Status: " }), status.label)),
       needsLogin
@@ -404,6 +436,7 @@
         ? h("p", { class: "item-info", text: "Your bank has new accounts you can add." })
         : null,
       renderAccounts(item),
+      renderProducts(item),
       h("div", { class: "item-actions", role: "group", "aria-label": "Actions for " + name },
         actions));
   }
@@ -508,6 +541,304 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // Other products: Auth, Identity, Investments, Liabilities, per Item
+  // ---------------------------------------------------------------------------------------
+
+  // Plaid's product names, as people read them.
+  var PRODUCT_NAMES = {
+    transactions: "Transactions",
+    auth: "Auth",
+    identity: "Identity",
+    investments: "Investments",
+    liabilities: "Liabilities",
+    income_verification: "Income",
+  };
+
+  // What each Item product's section shows, and where the rows come from. Each endpoint
+  // lists the user's rows across every Item (`item_id` on each row); `?item_id=` narrows
+  // one to an Item. One call per product keeps the polling cheap however many banks.
+  var PRODUCT_LISTS = [
+    { key: "auth", product: "auth", path: "auth/" },
+    { key: "identity", product: "identity", path: "identity/" },
+    { key: "holdings", product: "investments", path: "investments/holdings/" },
+    { key: "liabilities", product: "liabilities", path: "liabilities/" },
+  ];
+  var INVESTMENT_TRANSACTIONS_SHOWN = 10;
+
+  /** The products ticked in "Products to link", in Plaid's names. */
+  function chosenProducts() {
+    return Array.prototype.filter.call(
+      el.productChoice.querySelectorAll("input[name=products]"), (box) => box.checked)
+      .map((box) => box.value);
+  }
+
+  /** Link needs at least one product: the button waits for a tick. */
+  function updateLinkButton() {
+    var none = !chosenProducts().length;
+    el.linkButton.disabled = state.linking || none;
+    el.productChoice.querySelector("#product-hint").textContent = none
+      ? "Tick at least one product to link a bank."
+      : "Link offers only the banks that support every product ticked.";
+  }
+
+  function hasProduct(item, product) {
+    return (item.products || []).indexOf(product) >= 0;
+  }
+
+  function listOf(body) {
+    // A list, or DRF's pagination object if the project sets a paginator.
+    return Array.isArray(body) ? body : (body && body.results) || [];
+  }
+
+  /**
+   * Fetches the product data of the Items shown: only the products some Item has (a
+   * product no Item was linked with has no data to fetch), and each Item's newest
+   * investment transactions (a paged endpoint: the first page, `page_size` rows).
+   */
+  function loadProducts() {
+    var items = state.items || [];
+    var calls = PRODUCT_LISTS.map(function (list) {
+      if (!items.some((item) => hasProduct(item, list.product))) return Promise.resolve([]);
+      return api(list.path).then(listOf);
+    });
+    var investing = items.filter((item) => hasProduct(item, "investments"));
+    calls.push(Promise.all(investing.map(function (item) {
+      return api("investments/transactions/?page_size=" + INVESTMENT_TRANSACTIONS_SHOWN +
+        "&item_id=" + encodeURIComponent(item.item_id)).then((page) => listOf(page));
+    })));
+    return Promise.all(calls).then(function (answers) {
+      var products = {};
+      PRODUCT_LISTS.forEach((list, i) => (products[list.key] = answers[i]));
+      var trades = {};
+      investing.forEach((item, i) => (trades[item.item_id] = answers[PRODUCT_LISTS.length][i]));
+      var json = JSON.stringify([products, trades]);
+      if (json === state.productsJson) return;
+      state.products = products;
+      state.investmentTransactions = trades;
+      state.productsJson = json;
+      renderItems();
+    });
+  }
+
+  function rowsOf(key, item) {
+    return (state.products[key] || []).filter((row) => row.item_id === item.item_id);
+  }
+
+  /** The Item's product sections: one disclosure per product, closed until opened. */
+  function renderProducts(item) {
+    var accounts = allAccounts();
+    function accountName(id) {
+      var a = accounts[id];
+      return a ? a.name + (a.mask ? " ••" + a.mask : "") : "";
+    }
+    var numbers = rowsOf("auth", item);
+    var owners = ownersOf(rowsOf("identity", item));
+    var holdings = rowsOf("holdings", item);
+    var trades = state.investmentTransactions[item.item_id] || [];
+    var liabilities = rowsOf("liabilities", item);
+    return h("div", { class: "products" },
+      productSection(item, "auth", "Account numbers", numbers.length &&
+        counted(numbers.length, "account"), () => renderAuth(numbers, accountName)),
+      productSection(item, "identity", "Account owners", owners.length &&
+        counted(owners.length, "owner"), () => renderOwners(owners, accountName)),
+      productSection(item, "investments", "Investments", (holdings.length || trades.length) &&
+        counted(holdings.length, "holding") + ", " + counted(trades.length, "recent trade"),
+        () => renderInvestments(holdings, trades, accountName)),
+      productSection(item, "liabilities", "Liabilities", liabilities.length &&
+        counted(liabilities.length, "liability", "liabilities"),
+        () => renderLiabilities(liabilities, accountName)));
+  }
+
+  function counted(n, noun, plural) {
+    return n + " " + (n === 1 ? noun : plural || noun + "s");
+  }
+
+  /**
+   * One product's section. Three states: the Item was not linked with the product (the
+   * bank does not offer it, or it was not ticked), linked but nothing stored yet (the
+   * background fetch has not finished, or the bank has no such accounts), and the data.
+   * `count` says how much there is (falsy: nothing stored yet); `render` draws it.
+   */
+  function productSection(item, product, title, count, render) {
+    var key = item.item_id + ":" + product;
+    var bank = item.institution_name || "This bank";
+    var body;
+    if (!hasProduct(item, product)) {
+      count = "Not linked";
+      body = h("p", { class: "muted product-empty", text: bank + " was linked without " +
+        PRODUCT_NAMES[product] + ": it was not ticked, or the bank does not offer it. " +
+        "To see it, link a bank that offers " + PRODUCT_NAMES[product] +
+        " with it ticked." });
+    } else if (!count) {
+      count = "Nothing yet";
+      body = h("p", { class: "muted product-empty", text: "Nothing stored yet. dj-plaid " +
+        "fetches " + PRODUCT_NAMES[product] + " in the background after linking and when " +
+        "Plaid's webhooks say it changed; it shows here when it arrives (unless " + bank +
+        " has no such accounts)." });
+    } else {
+      body = render();
+    }
+    return h("details", {
+      class: "product" + (hasProduct(item, product) ? "" : " product-missing"),
+      "data-product": product,
+      open: !!state.open[key],
+      ontoggle: function (event) {
+        // Re-rendering on a poll would close it: remember what the user opened.
+        if (event.target.open) state.open[key] = true;
+        else delete state.open[key];
+      },
+    },
+      h("summary", { "data-key": key + ":summary" },
+        h("span", { class: "product-title", text: title }),
+        h("span", { class: "product-name muted small", text: " " + PRODUCT_NAMES[product] }),
+        h("span", { class: "product-count muted small", text: count })),
+      body);
+  }
+
+  function table(caption, headings, rows) {
+    return h("div", { class: "table-wrap" },
+      h("table", { class: "product-table" },
+        h("caption", { class: "sr-only", text: caption }),
+        h("thead", null, h("tr", null, headings.map(function (heading) {
+          var numeric = heading.charAt(0) === "#";
+          return h("th", { scope: "col", class: numeric ? "num" : null,
+                           text: numeric ? heading.slice(1) : heading });
+        }))),
+        h("tbody", null, rows)));
+  }
+
+  function cell(text, numeric) {
+    return h("td", { class: numeric ? "num" : null, text: text == null ? "—" : String(text) });
+  }
+
+  /** Auth: the account and routing numbers, as masked by the API ("••••0000"). */
+  function renderAuth(rows, accountName) {
+    var lines = [];
+    rows.forEach(function (row) {
+      var n = row.numbers || {};
+      (n.ach || []).forEach((x) => lines.push([row, "ACH", x.account, x.routing, x.wire_routing]));
+      (n.eft || []).forEach((x) => lines.push([row, "EFT", x.account, x.institution + " " +
+        x.branch, null]));
+      (n.international || []).forEach((x) => lines.push([row, "IBAN", x.iban, x.bic, null]));
+      (n.bacs || []).forEach((x) => lines.push([row, "BACS", x.account, x.sort_code, null]));
+    });
+    return [
+      table("Account numbers", ["Account", "Kind", "Account number", "Routing",
+        "Wire routing"], lines.map(function (line) {
+        return h("tr", { "data-account-id": line[0].account_id },
+          h("th", { scope: "row", text: accountName(line[0].account_id) }),
+          cell(line[1]), cell(line[2]), cell(line[3]), cell(line[4]));
+      })),
+      h("p", { class: "muted small", text: "Masked by the API: the full numbers never " +
+        "reach this page." }),
+    ];
+  }
+
+  /** Identity: owners are per account; the same person on several accounts shows once. */
+  function ownersOf(rows) {
+    var owners = [];
+    var byJson = {};
+    rows.forEach(function (row) {
+      var json = JSON.stringify(row.owner);
+      if (!byJson[json]) {
+        byJson[json] = { owner: row.owner || {}, accountIds: [] };
+        owners.push(byJson[json]);
+      }
+      byJson[json].accountIds.push(row.account_id);
+    });
+    return owners;
+  }
+
+  function renderOwners(owners, accountName) {
+    function values(list, show) {
+      return (list || []).map((entry) => show(entry) +
+        (entry.type ? " (" + words(entry.type) + ")" : "") +
+        (entry.primary && entry.type !== "primary" ? " (primary)" : ""));
+    }
+    function address(entry) {
+      var a = entry.data || {};
+      return [a.street, a.city, a.region, a.postal_code, a.country].filter(Boolean).join(", ");
+    }
+    return owners.map(function (entry) {
+      var o = entry.owner;
+      return h("div", { class: "owner" },
+        h("p", { class: "owner-name", text: (o.names || []).join(" / ") || "—" }),
+        h("dl", { class: "facts" },
+          h("dt", { text: "Emails" }), h("dd", { text: values(o.emails, (e) => e.data)
+            .join("; ") || "—" }),
+          h("dt", { text: "Phones" }), h("dd", { text: values(o.phone_numbers, (p) => p.data)
+            .join("; ") || "—" }),
+          h("dt", { text: "Addresses" }), h("dd", { text: values(o.addresses, address)
+            .join("; ") || "—" }),
+          h("dt", { text: "Accounts" }), h("dd", { text: entry.accountIds.map(accountName)
+            .join(", ") })));
+    }).concat(h("p", { class: "muted small", text: "Masked by the API." }));
+  }
+
+  function quantity(value) {
+    return value == null ? "—" : new Intl.NumberFormat(undefined, {
+      maximumFractionDigits: 4 }).format(value);
+  }
+
+  /** Investments: holdings (with their securities), then the newest trades. */
+  function renderInvestments(holdings, trades, accountName) {
+    return [
+      h("h4", { text: "Holdings" }),
+      holdings.length ? table("Holdings", ["Security", "Account", "#Quantity", "#Price",
+        "#Value", "#Cost basis"], holdings.map(function (row) {
+        return h("tr", { "data-security-id": row.security_id },
+          h("th", { scope: "row" },
+            h("span", { text: row.security_name || row.security_id }),
+            row.ticker_symbol ? h("span", { class: "muted small", text: " " +
+              row.ticker_symbol }) : null),
+          cell(accountName(row.account_id)),
+          cell(quantity(row.quantity), true),
+          cell(money(row.institution_price, row), true),
+          cell(money(row.institution_value, row), true),
+          cell(money(row.cost_basis, row), true));
+      })) : h("p", { class: "muted", text: "No holdings stored." }),
+      h("h4", { text: "Recent investment transactions" }),
+      trades.length ? table("Investment transactions, newest first", ["Date", "Description",
+        "Type", "#Quantity", "#Cash"], trades.map(function (row) {
+        // Plaid's sign, as for transactions: positive when cash leaves the account (a buy),
+        // negative when it comes in (a sale, a dividend). Shown as "−" and "+".
+        var inflow = row.amount < 0;
+        return h("tr", { "data-investment-transaction-id": row.investment_transaction_id },
+          cell(dateOnly(row.date)),
+          h("th", { scope: "row", text: row.name }),
+          cell(words(row.subtype || row.type)),
+          cell(quantity(row.quantity), true),
+          h("td", { class: "num amount " + (inflow ? "inflow" : "outflow") },
+            h("span", { class: "sr-only", text: inflow ? "Cash in: " : "Cash out: " }),
+            h("span", { "aria-hidden": "true", text: row.amount ? (inflow ? "+" : "−") : "" }),
+            money(Math.abs(row.amount), row)));
+      })) : h("p", { class: "muted", text: "No investment transactions stored." }),
+      h("p", { class: "muted small", text: "The newest " + INVESTMENT_TRANSACTIONS_SHOWN +
+        " of the last 24 months; investments/transactions/ pages back through the rest." }),
+    ];
+  }
+
+  function percent(value) {
+    return value == null ? "—" : value + "%";
+  }
+
+  /** Liabilities: what is due, when, and at what rate. */
+  function renderLiabilities(rows, accountName) {
+    return table("Liabilities, by next due date", ["Account", "Kind", "Next due",
+      "#Minimum payment", "#Last statement", "#Interest rate", "Overdue"],
+    rows.map(function (row) {
+      return h("tr", { "data-account-id": row.account_id },
+        h("th", { scope: "row", text: accountName(row.account_id) }),
+        cell(words(row.kind === "credit" ? "credit card" : row.kind + " loan")),
+        cell(row.next_payment_due_date ? dateOnly(row.next_payment_due_date) : null),
+        cell(money(row.minimum_payment_amount), true),
+        cell(money(row.last_statement_balance), true),
+        cell(percent(row.interest_rate_percentage), true),
+        cell(row.is_overdue == null ? "—" : row.is_overdue ? "Yes" : "No"));
+    }));
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Transactions, a cursor page at a time
   // ---------------------------------------------------------------------------------------
 
@@ -588,12 +919,16 @@
     el.moreButton.hidden = !state.next;
     if (!rows.length) {
       el.transactionsSummary.textContent = "Newest first.";
-      var waiting = (state.items || []).length;
+      var items = state.items || [];
+      var waiting = items.some((item) => hasProduct(item, "transactions"));
       replaceChildren(el.transactions, h("div", { class: "empty" },
         h("p", { class: "empty-title", text: waiting
-          ? "No transactions yet" : "Nothing to show yet" }),
+          ? "No transactions yet" : items.length ? "No bank linked with Transactions"
+          : "Nothing to show yet" }),
         h("p", { class: "muted", text: waiting
-          ? "They arrive moments after linking, when Plaid's webhook tells the server to sync."
+          ? "They arrive moments after linking: the server syncs them in the background, " +
+            "and again each time Plaid's webhooks say there are new ones."
+          : items.length ? "Tick Transactions when you link a bank to see its transactions here."
           : "Link a bank to see its transactions here." })));
       return;
     }
@@ -764,6 +1099,9 @@
     var link = window.DjangoPlaid.createLink({
       apiBase: API,
       itemId: updateMode ? item.item_id : null,
+      // A new Item asks for the products ticked; update mode takes none (the Item keeps
+      // the products it has).
+      products: updateMode ? undefined : chosenProducts(),
       // The new Item (the exchange's 201 body), or in update mode the Item after
       // update-complete/ (its status may still change: the server checks with Plaid).
       onItem: function (linked) {
@@ -808,7 +1146,7 @@
       link.destroy();
     }).then(function () {
       state.linking = false;
-      el.linkButton.disabled = false;
+      updateLinkButton();
       el.linkButton.removeAttribute("aria-busy");
       if (item) setBusy(item, "reconnect", false);
       else renderItems();
@@ -826,6 +1164,160 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // Payroll income: a Link of its own, for the user rather than a bank
+  // ---------------------------------------------------------------------------------------
+
+  function loadIncome() {
+    return api("income/").then(function (body) {
+      var rows = listOf(body);
+      var json = JSON.stringify(rows);
+      if (json === state.incomeJson && state.income !== null) return;
+      state.income = rows;
+      state.incomeJson = json;
+      if (rows.length && state.awaitingIncome) {
+        state.awaitingIncome = false;
+        notify("Your income from " + rows[0].institution_name + " has arrived.");
+      }
+      renderIncome();
+    });
+  }
+
+  function renderIncome() {
+    var rows = state.income || [];
+    el.income.setAttribute("aria-busy", "false");
+    el.incomeRefresh.hidden = !(rows.length || state.awaitingIncome);
+    el.incomeSummary.textContent = rows.length
+      ? "Payroll income from " + rows.map((r) => r.institution_name).join(", ") + "."
+      : "Payroll income, from your employer's payroll provider.";
+    if (!rows.length) {
+      replaceChildren(el.income, h("div", { class: "empty" },
+        h("p", { class: "empty-title", text: state.awaitingIncome
+          ? "Your payroll provider is connected" : "No income verified yet" }),
+        h("p", { class: "muted", text: state.awaitingIncome
+          ? "Plaid is processing your pay stubs: they show here when Plaid's INCOME " +
+            "webhook tells the server they are ready."
+          : "Verify income to link your payroll provider; your pay stubs and W-2s show " +
+            "here once Plaid has processed them." })));
+      return;
+    }
+    replaceChildren(el.income, rows.map(renderPayroll));
+  }
+
+  /** One payroll Item: its provider, rate of pay and pay stubs (amounts come masked). */
+  function renderPayroll(row) {
+    var payroll = row.payroll || {};
+    var account = (payroll.accounts || [])[0] || {};
+    var rate = account.rate_of_pay || {};
+    var stubs = [];
+    var w2s = [];
+    (payroll.payroll_income || []).forEach(function (income) {
+      stubs = stubs.concat(income.pay_stubs || []);
+      w2s = w2s.concat(income.w2s || []);
+    });
+    return h("article", { class: "item payroll", "data-item-id": row.item_id,
+                          "aria-labelledby": "payroll-" + row.item_id },
+      h("header", { class: "item-head" },
+        h("div", { class: "item-title" },
+          h("span", { class: "bank-logo", "aria-hidden": "true",
+                      text: initials(row.institution_name || "?") }),
+          h("div", null,
+            h("h3", { id: "payroll-" + row.item_id, text: row.institution_name }),
+            h("p", { class: "muted small", text: "Updated " + dateTime(row.plaid_updated_at) }))),
+        h("span", { class: "badge " + (row.processing_status === "PROCESSING_COMPLETE"
+          ? "badge-ok" : "badge-warn"), text: words(row.processing_status) })),
+      h("dl", { class: "facts" },
+        h("dt", { text: "Pay" }), h("dd", { text: [words(rate.pay_rate), rate.pay_amount]
+          .filter(Boolean).join(", ") || "—" }),
+        h("dt", { text: "Paid" }), h("dd", { text: words(account.pay_frequency) || "—" }),
+        h("dt", { text: "W-2s" }), h("dd", { text: w2s.map((w) => "Tax year " + w.tax_year)
+          .join(", ") || "—" })),
+      stubs.length ? table("Pay stubs, newest first", ["Pay date", "Period", "Employer",
+        "#Net pay", "Paid into"], stubs.map(function (stub) {
+        var period = stub.pay_period_details || {};
+        var into = (period.distribution_breakdown || []).map((d) =>
+          words(d.type) + (d.mask ? " ••" + d.mask : "")).join(", ");
+        return h("tr", { "data-document-id": stub.document_id },
+          h("th", { scope: "row", text: period.pay_date ? dateOnly(period.pay_date) : "—" }),
+          cell(period.start_date && period.end_date
+            ? dateOnly(period.start_date) + " – " + dateOnly(period.end_date) : null),
+          cell(stub.employer && stub.employer.name),
+          cell(stub.net_pay && stub.net_pay.current_amount, true),
+          cell(into || null));
+      })) : h("p", { class: "muted", text: "No pay stubs." }),
+      h("p", { class: "muted small", text: "Amounts, names and addresses are masked by " +
+        "the API." }));
+  }
+
+  /**
+   * "Verify income": an income Link token, then Plaid Link. Not DjangoPlaid.createLink,
+   * which sends onSuccess's public token to exchange/ (for bank Items): an income link's
+   * public token is not exchanged. Plaid processes the payroll data and says so with its
+   * INCOME webhook; the server then fetches it, and income/ serves it.
+   */
+  function verifyIncome() {
+    if (state.incomeLinking || state.linking) return;
+    clearError();
+    if (!window.Plaid) {
+      showError("Plaid Link did not load", { display_message: "Reload the page." });
+      return;
+    }
+    state.incomeLinking = true;
+    el.incomeButton.disabled = true;
+    el.incomeButton.setAttribute("aria-busy", "true");
+    var done = function () {
+      state.incomeLinking = false;
+      el.incomeButton.disabled = false;
+      el.incomeButton.removeAttribute("aria-busy");
+      el.incomeButton.focus();
+    };
+    api("link-token/", { method: "POST", body: { products: ["income_verification"] } })
+      .then(function (body) {
+        var handler = window.Plaid.create({
+          token: body.link_token,
+          onSuccess: function (publicToken, metadata) {
+            var name = metadata && metadata.institution && metadata.institution.name;
+            handler.destroy();
+            state.awaitingIncome = true;
+            notify("Connected to " + (name || "your payroll provider") + ". Your income " +
+              "arrives once Plaid has processed it.");
+            renderIncome();
+            pollSoon();
+            done();
+          },
+          onExit: function (error, metadata) {
+            handler.destroy();
+            // The same report the helper sends for bank links: support staff see it.
+            api("link-events/", { method: "POST", body: {
+              event_name: "EXIT", error: error || null, metadata: metadata || {} },
+            }).catch(function () {});
+            if (error) showError("Income verification ended", error, metadata);
+            else notify("Link closed. No income was linked.");
+            done();
+          },
+        });
+        handler.open();
+      })
+      .catch(function (error) {
+        showError("Could not start income verification", error);
+        done();
+      });
+  }
+
+  /** POST income/refresh/: 202, the fetch runs in the background; poll for it. */
+  function refreshIncome() {
+    clearError();
+    el.incomeRefresh.disabled = true;
+    api("income/refresh/", { method: "POST" }).then(function () {
+      notify("Fetching your income again…");
+      pollSoon();
+    }).catch(function (error) {
+      showError("Could not fetch your income", error);
+    }).then(function () {
+      el.incomeRefresh.disabled = false;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Polling: webhooks change the data while the page is open
   // ---------------------------------------------------------------------------------------
 
@@ -833,7 +1325,9 @@
   var polling = false;
 
   function refresh() {
-    return Promise.all([loadItems(), loadTransactions(false)]).then(function () {
+    return Promise.all([
+      loadItems().then(loadProducts), loadTransactions(false), loadIncome(),
+    ]).then(function () {
       state.lastUpdated = new Date();
       state.offline = false;
       el.lastUpdated.textContent = "Updated " + new Intl.DateTimeFormat(undefined, {
@@ -855,7 +1349,8 @@
   function schedule() {
     clearTimeout(pollTimer);
     if (document.visibilityState === "hidden") return; // resumes on visibilitychange
-    var fast = Date.now() < state.fastUntil || state.awaitingTransactions;
+    var fast = Date.now() < state.fastUntil || state.awaitingTransactions ||
+      state.awaitingIncome;
     pollTimer = setTimeout(poll, fast ? FAST_POLL_MS : POLL_MS);
   }
 
@@ -888,6 +1383,10 @@
     openLink(null);
   });
   el.moreButton.addEventListener("click", loadMore);
+  el.productChoice.addEventListener("change", updateLinkButton);
+  el.incomeButton.addEventListener("click", verifyIncome);
+  el.incomeRefresh.addEventListener("click", refreshIncome);
+  updateLinkButton();
   el.accountFilter.addEventListener("change", function () {
     state.accountFilter = el.accountFilter.value;
     state.pagesShown = 0;
