@@ -223,15 +223,17 @@ def free_port() -> int:
 class Process:
     """A process of the project (server, worker, emulator), its output in a log file."""
 
-    def __init__(self, name: str, args: list[str], cwd: Path, env: dict[str, str], logs: Path):
+    def __init__(
+        self, name: str, args: list[str], project: Project, *, read_stdout: bool = False
+    ) -> None:
         self.name = name
-        self.log = logs / f"{name}.log"
+        self.log = project.logs / f"{name}.log"
         self._log = self.log.open("wb")
         self.popen = subprocess.Popen(
             args,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE if name == "emulator" else self._log,
+            cwd=project.dir,
+            env=project.env,
+            stdout=subprocess.PIPE if read_stdout else self._log,
             stderr=self._log,
             start_new_session=True,  # its own process group: stopping it stops its children
         )
@@ -283,8 +285,8 @@ class Project:
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self.run(sys.executable, "manage.py", *args)
 
-    def start(self, name: str, *args: str) -> Process:
-        process = Process(name, list(args), self.dir, self.env, self.logs)
+    def start(self, name: str, *args: str, read_stdout: bool = False) -> Process:
+        process = Process(name, list(args), self, read_stdout=read_stdout)
         self.processes.append(process)
         return process
 
@@ -465,7 +467,7 @@ def follow_the_guide(project: Project, *, database: str, tasks: str, postgres_db
     applied = apply_guide(project.dir, database=database, tasks=tasks)
 
     emulator = project.start(
-        "emulator", sys.executable, "-m", "django_plaid.emulator", "--port", "0"
+        "emulator", sys.executable, "-m", "django_plaid.emulator", "--port", "0", read_stdout=True
     )
     assert emulator.popen.stdout is not None
     emulator_url = emulator.popen.stdout.readline().decode().strip()
