@@ -407,7 +407,9 @@ PASSWORD = "a-long-test-password"
 STATE = """
 import json
 from django_plaid.models import Account, Item, Transaction, WebhookEvent
+from mysite.celery import app
 print(json.dumps({
+    "beat_schedule": sorted(app.conf.beat_schedule),
     "items": [
         {
             "user": item.owner.get_username(),
@@ -514,7 +516,11 @@ def follow_the_guide(project: Project, *, database: str, tasks: str, postgres_db
         "runserver", sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"
     )
     if uses_broker:
-        project.start("worker", str(BIN / "celery"), "-A", "mysite", "worker", "-l", "info")
+        # The guide's commands, from the directory of manage.py.
+        beat = project.start("beat", str(BIN / "celery"), "-A", "mysite", "beat", "-l", "info")
+        worker = project.start(
+            "worker", str(BIN / "celery"), "-A", "mysite", "worker", "-l", "info"
+        )
 
     def answers() -> bool:
         assert server.popen.poll() is None, server.tail()
@@ -592,8 +598,10 @@ def follow_the_guide(project: Project, *, database: str, tasks: str, postgres_db
         assert item["accounts"] == 12, item
         assert item["transactions"] > 0, item
     project.lap("webhooks processed")
+    assert final["beat_schedule"] == ["django-plaid-maintenance"]  # install_beat_schedule(app)
     if uses_broker:
-        worker = project.processes[-1]
         assert worker.popen.poll() is None, worker.tail()
         assert "django_plaid.sync_item" in worker.log.read_text(), worker.tail()
+        assert beat.popen.poll() is None, beat.tail()
+        assert "beat: Starting..." in beat.log.read_text(), beat.tail()
     print(f"{database}, {tasks}: {json.dumps(project.timings)}")
