@@ -13,7 +13,7 @@ DEMO_PORT ?= 8000
 # `make demo EMULATOR_STATE=` keeps the state in memory only.
 EMULATOR_STATE ?= example_project/.emulator-state.json
 
-.PHONY: help install demo test test-postgres coverage lint fmt docs clean
+.PHONY: help install demo test test-postgres coverage lint fmt docs dist clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -54,5 +54,12 @@ fmt: $(STAMP)  ## Format the code
 docs: $(STAMP)  ## Build the MkDocs site into site/
 	$(BIN)/mkdocs build --strict
 
-clean:  ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .coverage site
+# Until the first release on PyPI, `pip install dist/dj_plaid-*.whl` installs dj-plaid
+# (docs/installation.md). python -m build makes the sdist, then the wheel from it.
+dist: $(STAMP)  ## Build the wheel and the sdist into dist/
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	@ls -l dist
+
+clean:  ## Remove the virtualenv, caches and builds
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .coverage site dist build
