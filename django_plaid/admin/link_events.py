@@ -6,11 +6,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import LinkEvent
-from .base import ReadOnlyMixin, model_fields, pretty
+from .base import PlaidAdmin, model_fields, pretty
 
 
 @admin.register(LinkEvent)
-class LinkEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LinkEventAdmin(PlaidAdmin):
     """Link's exits and errors; Plaid support asks for the link session and request ids."""
 
     list_display = (

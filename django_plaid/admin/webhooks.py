@@ -10,11 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import WebhookEvent, WebhookEventStatus
 from ..webhooks.processing import reprocess
-from .base import ReadOnlyMixin
+from .base import PlaidAdmin
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class WebhookEventAdmin(PlaidAdmin):
     """Every verified delivery, its raw body, and how its processing went."""
 
     list_display = (
