@@ -4,12 +4,14 @@ uncounted paginator and the stylesheet that fits the pages at 1280 px."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from .paging import ListPaginator
 
@@ -54,6 +56,29 @@ class PlaidAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("django_plaid/admin.css",)}
+
+
+#: Where a code or an address may wrap: after these characters (no spaces in them).
+_BREAK_AFTER = re.compile(r"([_@./-])")
+
+
+def breakable(text: Any) -> str:
+    """``text`` escaped, with a line-break opportunity after ``_ @ . / -``: an error code
+    (``ITEM_LOGIN_REQUIRED``) or an e-mail address wraps there, not mid-word."""
+    if text is None or text == "":
+        return ""
+    return mark_safe(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))  # noqa: S308  (escaped)
+
+
+def breakable_column(field: str, description: Any) -> Any:
+    """A list column showing ``field`` (a code, an address, a related row) :func:`breakable`."""
+
+    @admin.display(description=description, ordering=field)
+    def column(model_admin: Any, obj: Any) -> str | None:
+        value = getattr(obj, field)
+        return breakable(value) if value not in (None, "") else None
+
+    return column
 
 
 def owner_search_fields() -> tuple[str, ...]:

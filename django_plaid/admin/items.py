@@ -18,7 +18,7 @@ from ..jobs import enqueue_refresh_balances
 from ..lifecycle import remove_item, request_refresh, rotate_access_token
 from ..models import Account, Item
 from ..syncing import request_sync
-from .base import EMPTY, PlaidAdmin, ReadOnlyMixin, owner_search_fields
+from .base import EMPTY, PlaidAdmin, ReadOnlyMixin, breakable_column, owner_search_fields
 from .filters import institution_filter, relation_filters
 from .money import money_column
 
@@ -60,14 +60,16 @@ class ItemAdmin(PlaidAdmin):
     # (and item_id is what the search takes).
     list_display = (
         "institution",
-        "owner",
+        "owner_name",
         "status",
-        "error_code",
+        "error",
         "account_count",
         "last_synced_at",
         "created_at",
     )
     list_display_links = ("institution",)
+    owner_name = breakable_column("owner", _("owner"))
+    error = breakable_column("error_code", _("error code"))
     list_filter = ("status", institution_filter("institution_name"), "environment", "error_code")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
@@ -274,11 +276,11 @@ class ItemAdmin(PlaidAdmin):
 class AccountAdmin(AccountMoney, PlaidAdmin):
     """Accounts and their cached balances."""
 
+    # The subtype, the official name, the ids and the limit are on the account's page.
     list_display = (
         "__str__",
         "institution",
-        "type",
-        "subtype",
+        "kind",
         "money_current",
         "money_available",
         "balances_updated_at",
@@ -297,6 +299,10 @@ class AccountAdmin(AccountMoney, PlaidAdmin):
     @admin.display(description=_("institution"), ordering="item__institution_name")
     def institution(self, account: Account) -> str:
         return account.item.institution_name or account.item.institution_id
+
+    @admin.display(description=_("type"), ordering="type")
+    def kind(self, account: Account) -> str:
+        return f"{account.type} · {account.subtype}" if account.subtype else account.type
 
     readonly_fields = (
         "item",

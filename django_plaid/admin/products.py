@@ -20,9 +20,9 @@ from ..models import (
     Security,
 )
 from ..products.masking import mask
-from .base import PlaidAdmin, model_fields, pretty, replaced
+from .base import PlaidAdmin, breakable_column, model_fields, pretty, replaced
 from .filters import relation_filters
-from .money import money_column, quantity_column
+from .money import format_quantity, money_column, quantity_column
 from .transactions import account_label
 
 UNMASK_PERMISSION = "django_plaid.view_unmasked_numbers"
@@ -71,9 +71,12 @@ class AuthNumbersAdmin(AccountColumn, SensitiveAdmin):
     sensitive_field = "numbers"
     product = "auth"
     base_fields = ("account", "account_mask", "routing_mask", "verification_status", "updated_at")
-    list_display = ("where", "account_mask", "routing_mask", "verification_status", "updated_at")
+    list_display = ("where", "account_mask", "routing_mask", "verification", "updated_at")
     list_filter = ("verification_status", *relation_filters("account__item", "account"))
     list_select_related = ("account", "account__item")
+
+    verification = breakable_column("verification_status", _("verification status"))
+
     search_fields = ("=account__account_id", "=account__item__item_id")
 
 
@@ -84,7 +87,13 @@ class AccountOwnerAdmin(AccountColumn, SensitiveAdmin):
     product = "identity"
 
     base_fields = ("account", "position", "updated_at")
-    list_display = ("__str__", "where", "position", "updated_at")
+    # "owner 1 of account <account_id>" is long and says the id twice: the columns say it.
+    list_display = ("label", "where", "updated_at")
+
+    @admin.display(description=_("account owner"), ordering="position")
+    def label(self, obj: AccountOwner) -> str:
+        return str(_("owner %(n)d") % {"n": obj.position + 1})
+
     list_filter = relation_filters("account__item", "account")
     list_select_related = ("account", "account__item")
     search_fields = ("=account__account_id", "=account__item__item_id")
@@ -124,10 +133,16 @@ class LiabilityAdmin(AccountColumn, SensitiveAdmin):
         "next_payment_due_date",
         "money_minimum_payment",
         "is_overdue",
-        "interest_rate_percentage",
+        "rate",
     )
     list_filter = ("kind", "is_overdue", *relation_filters("account__item", "account"))
     list_select_related = ("account", "account__item")
+
+    @admin.display(description=_("interest rate"), ordering="interest_rate_percentage")
+    def rate(self, liability: Liability) -> str | None:
+        rate = format_quantity(liability.interest_rate_percentage)
+        return f"{rate}%" if rate is not None else None
+
     search_fields = ("=account__account_id", "account__name", "=account__item__item_id")
 
 
@@ -148,7 +163,8 @@ class PayrollIncomeAdmin(SensitiveAdmin):
         "plaid_updated_at",
         "updated_at",
     )
-    list_display = ("plaid_user", "institution_name", "processing_status", "plaid_updated_at")
+    list_display = ("plaid_user", "institution_name", "status", "plaid_updated_at")
+    status = breakable_column("processing_status", _("processing status"))
     list_filter = ("processing_status", "institution_name")
     search_fields = ("=item_id", "=plaid_user__user_id")
 
@@ -164,7 +180,9 @@ class PlaidUserAdmin(PlaidAdmin):
         # Plaid refuses a second /user/create for the same user: keep the row.
         return False
 
-    list_display = ("user_id", "owner", "environment", "created_at")
+    list_display = ("user_id", "owner_name", "environment", "created_at")
+    list_select_related = ("owner",)
+    owner_name = breakable_column("owner", _("owner"))
     list_filter = ("environment",)
     search_fields = ("=user_id",)
     fields = readonly_fields = ("user_id", "owner", "environment", "created_at")

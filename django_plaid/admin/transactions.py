@@ -29,7 +29,8 @@ def account_label(account: Account) -> str:
 class TransactionAdmin(PlaidAdmin):
     """Transactions, as Plaid last described them."""
 
-    list_display = ("date", "name", "money_amount", "pending", "category_primary", "where")
+    # The merchant, the currency codes, the channel and the ids are on the page.
+    list_display = ("date", "name", "money_amount", "pending", "category", "where")
     # A date filter, not a date hierarchy: the hierarchy's year links come from a
     # SELECT DISTINCT over every row of the table.
     list_filter = (
@@ -59,6 +60,10 @@ class TransactionAdmin(PlaidAdmin):
     @admin.display(description=_("account"), ordering="account__name")
     def where(self, transaction: Transaction) -> str:
         return account_label(transaction.account)
+
+    @admin.display(description=_("category"), ordering="category_primary")
+    def category(self, transaction: Transaction) -> str:
+        return transaction.category_primary.replace("_", " ").capitalize()
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Transaction], search_term: str

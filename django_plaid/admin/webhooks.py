@@ -10,23 +10,24 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import WebhookEvent, WebhookEventStatus
 from ..webhooks.processing import reprocess
-from .base import PlaidAdmin
+from .base import PlaidAdmin, breakable_column
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(PlaidAdmin):
     """Every verified delivery, its raw body, and how its processing went."""
 
+    # The event's name repeats its type, code and item_id: the columns say them.
     list_display = (
-        "__str__",
+        "received_at",
         "webhook_type",
-        "webhook_code",
+        "code",
         "item_id",
         "status",
         "attempts",
-        "received_at",
-        "processed_at",
-    )
+    )  # processed is on the page
+    list_display_links = ("received_at",)
+    code = breakable_column("webhook_code", _("webhook code"))
     list_filter = ("status", "webhook_type", "webhook_code", "environment", "verified")
     search_fields = ("=item_id", "=body_sha256")
     date_hierarchy = "received_at"
