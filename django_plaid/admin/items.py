@@ -62,14 +62,14 @@ class ItemAdmin(PlaidAdmin):
         "institution",
         "owner_name",
         "status",
-        "error",
+        "error_label",
         "account_count",
         "last_synced_at",
         "created_at",
     )
     list_display_links = ("institution",)
     owner_name = breakable_column("owner", _("owner"))
-    error = breakable_column("error_code", _("error code"))
+    error_label = breakable_column("error_code", _("error code"))
     list_filter = ("status", institution_filter("institution_name"), "environment", "error_code")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"

@@ -18,11 +18,11 @@ class LinkEventAdmin(PlaidAdmin):
         "event_name",
         "owner_name",
         "institution_name",
-        "error",
+        "error_label",
         "link_session_id",
     )  # the exit status and the request id (searchable) are on the page
     owner_name = breakable_column("owner", _("owner"))
-    error = breakable_column("error_code", _("error code"))
+    error_label = breakable_column("error_code", _("error code"))
     list_filter = ("event_name", "error_code", "error_type", "status")
     list_select_related = ("owner",)
     search_fields = ("=link_session_id", "=request_id")

@@ -124,3 +124,14 @@ def test_money_columns_are_right_aligned(admin_client, bank):
     html = admin_client.get(reverse("admin:django_plaid_transaction_changelist")).content.decode()
     assert 'class="field-money_amount"' in html
     assert "django_plaid/admin.css" in html
+
+
+def test_error_codes_are_listed(admin_client, bank):
+    item = bank.items[0]
+    item.error_code = "ITEM_LOGIN_REQUIRED"
+    item.error = {"error_code": "ITEM_LOGIN_REQUIRED"}
+    item.save()
+    html = admin_client.get(reverse("admin:django_plaid_item_changelist")).content.decode()
+    assert "ITEM_<wbr>LOGIN_<wbr>REQUIRED" in html  # wraps after its underscores
+    html = admin_client.get(reverse("admin:django_plaid_linkevent_changelist")).content.decode()
+    assert "ITEM_<wbr>LOGIN_<wbr>REQUIRED" in html
