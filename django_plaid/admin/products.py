@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from ..exceptions import PlaidAPIError
 from ..models import (
     AccountOwner,
     AuthNumbers,
@@ -19,6 +23,7 @@ from ..models import (
     PlaidUser,
     Security,
 )
+from ..plaid_users import remove_plaid_user
 from ..products.masking import mask
 from .base import PlaidAdmin, breakable_column, model_fields, pretty, replaced
 from .filters import relation_filters
@@ -174,11 +179,76 @@ class PayrollIncomeAdmin(SensitiveAdmin):
 
 @admin.register(PlaidUser)
 class PlaidUserAdmin(PlaidAdmin):
-    """Plaid users (for Income); the user token is never shown."""
+    """Plaid users (for Income); the user token is never shown. Removed with the action."""
+
+    actions = ("remove_at_plaid",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Plaid refuses a second /user/create for the same user: keep the row.
+        # Deleting the row alone would leave the user (and its payroll Items) at Plaid,
+        # billed, with no token left to remove them: the action removes it there first.
         return False
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.remove_plaiduser_at_plaid")
+
+    @admin.action(
+        description=_("Remove selected Plaid users at Plaid (and delete their income data)"),
+        permissions=["remove"],
+    )
+    def remove_at_plaid(
+        self, request: HttpRequest, queryset: QuerySet[PlaidUser]
+    ) -> TemplateResponse | None:
+        # As for Items: the first POST only shows what would go; the confirmation's
+        # POST (post=yes) removes.
+        if not request.POST.get("post"):
+            return self._confirm_removal(request, queryset)
+        removed = 0
+        for plaid_user in queryset.select_related("owner"):
+            try:
+                remove_plaid_user(plaid_user)
+            except PlaidAPIError as e:
+                self.message_user(
+                    request,
+                    _("Could not remove %(user)s: %(code)s")
+                    % {"user": plaid_user, "code": e.error_code},
+                    messages.ERROR,
+                )
+            else:
+                removed += 1
+        if removed:
+            self.message_user(
+                request,
+                ngettext(
+                    "Removed %d Plaid user at Plaid.", "Removed %d Plaid users at Plaid.", removed
+                )
+                % removed,
+                messages.SUCCESS,
+            )
+        return None
+
+    def _confirm_removal(
+        self, request: HttpRequest, queryset: QuerySet[PlaidUser]
+    ) -> TemplateResponse:
+        users = [
+            (plaid_user, plaid_user.payroll_count)
+            for plaid_user in queryset.select_related("owner").annotate(
+                payroll_count=Count("payroll")
+            )
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Remove Plaid users at Plaid"),
+            "subtitle": None,
+            "plaid_users": users,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": "remove_at_plaid",
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/django_plaid/plaiduser/remove_at_plaid_confirmation.html", context
+        )
 
     list_display = ("user_id", "owner_name", "environment", "created_at")
     list_select_related = ("owner",)
