@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .paging import ListPaginator
+from .paging import ListChangeList, ListPaginator
 
 #: What a missing value shows as, in lists and on detail pages.
 EMPTY = "\u2014"
@@ -53,6 +53,9 @@ class PlaidAdmin(ReadOnlyMixin, admin.ModelAdmin):
     paginator = ListPaginator
     show_full_result_count = False
     empty_value_display = EMPTY
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ListChangeList]:
+        return ListChangeList
 
     class Media:
         css = {"all": ("django_plaid/admin.css",)}

@@ -1,12 +1,14 @@
-"""The changelists' paginator: no full ``COUNT(*)`` over tables of millions of rows."""
+"""The changelists' paging: no full ``COUNT(*)``, and one scan of the table at most."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 #: A filtered or searched list counts at most this many rows ("more than 10,000").
@@ -21,9 +23,12 @@ class ListPaginator(Paginator):
 
     * Unfiltered, on PostgreSQL, a big table's row count is the planner's estimate
       (``reltuples``, kept fresh by autovacuum's ANALYZE): no scan at all.
-    * Otherwise the count stops at ``COUNT_LIMIT`` rows (``SELECT COUNT(*) FROM (...
-      LIMIT 10001)``), so a filter matching most of a million rows costs what ten
-      thousand do. The pages past the limit are not offered; narrow the filter instead.
+    * Filtered or searched, the list's primary keys are read in its order, up to
+      ``COUNT_LIMIT`` of them: the count is how many there are, and a page is the rows of
+      its slice of them. A filter served by an index reads at most ten thousand index
+      entries; a search that matches few rows scans the table once, not once to count
+      and again for the page. The pages past the limit are not offered: narrow the
+      filter instead.
 
     ``estimated`` and ``bounded`` tell the template (``admin/django_plaid/pagination.html``)
     to say "about" or "more than".
@@ -31,6 +36,8 @@ class ListPaginator(Paginator):
 
     estimated = False
     bounded = False
+    #: The filtered list's primary keys, in its order (None when not read).
+    ids: list[Any] | None = None
 
     @cached_property
     def count(self) -> int:
@@ -42,11 +49,38 @@ class ListPaginator(Paginator):
             if estimate is not None and estimate >= ESTIMATE_FROM:
                 self.estimated = True
                 return estimate
-        counted = rows.order_by()[: COUNT_LIMIT + 1].count()
-        if counted > COUNT_LIMIT:
+        ids = list(rows.values_list("pk", flat=True)[: COUNT_LIMIT + 1])
+        if len(ids) > COUNT_LIMIT:
             self.bounded = True
-            return COUNT_LIMIT
-        return counted
+            ids = ids[:COUNT_LIMIT]
+        self.ids = ids
+        return len(ids)
+
+    def page(self, number: Any) -> Page:
+        if self.ids is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(self.rows_of(self.ids[bottom:top]), number, self)
+
+    def rows_of(self, ids: list[Any]) -> QuerySet[Any]:
+        """The list's rows with these primary keys, in the list's order."""
+        rows: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        return rows.filter(pk__in=ids)
+
+
+class ListChangeList(ChangeList):
+    """A changelist whose one-page lists reuse the keys its paginator read (no rescan)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        paginator = self.paginator
+        whole = (self.show_all and self.can_show_all) or not self.multi_page
+        if whole and isinstance(paginator, ListPaginator) and paginator.ids is not None:
+            self.result_list = paginator.rows_of(paginator.ids)
 
 
 def table_estimate(rows: QuerySet[Any]) -> int | None:

@@ -29,7 +29,7 @@ def _queries(client, url):
 @pytest.mark.parametrize("model_name", MODELS)
 def test_changelist_queries_do_not_grow_with_rows(admin_client, model_name):
     url = reverse(f"admin:django_plaid_{model_name}_changelist")
-    make_bank(items=1, accounts=3, transactions=1)
+    make_bank(items=1, accounts=8, transactions=1)  # a row of every model
     few = _queries(admin_client, url)
     make_bank(items=3, accounts=12, transactions=3, start=1)
     assert _queries(admin_client, url) == few
@@ -195,3 +195,34 @@ def test_account_list_filters_by_item(admin_client):
         _choices(response, "item")
     )  # two institutions: the institution alone tells them apart
     assert "First Platypus Bank" in _choices(response, "item")
+
+
+def test_a_search_reads_the_table_once(admin_client):
+    make_bank(items=1, accounts=2, transactions=2)
+    searches = [
+        q["sql"]
+        for q in _captured(admin_client, f"{TRANSACTIONS}?q=marketplace")
+        if "LIKE" in q["sql"].upper()
+    ]
+    # One scan for the keys (the count); the page's rows are then read by their keys.
+    assert len(searches) == 2
+    assert '"django_plaid_transaction"."id" IN (' not in searches[0]
+    assert '"django_plaid_transaction"."id" IN (' in searches[1]
+
+
+def test_filtered_pages_are_the_slices_of_the_list(admin_client, monkeypatch):
+    from django_plaid.admin.transactions import TransactionAdmin
+
+    make_bank(items=1, accounts=4, transactions=3)
+    monkeypatch.setattr(TransactionAdmin, "list_per_page", 5)
+    expected = list(
+        Transaction.objects.filter(pending=False)
+        .order_by("-date", "-id")
+        .values_list("pk", flat=True)
+    )
+    shown = []
+    for page in (1, 2):
+        response = admin_client.get(TRANSACTIONS, {"pending__exact": "0", "p": page})
+        shown += [t.pk for t in response.context["cl"].result_list]
+    assert shown == expected[:10]
+    assert admin_client.get(TRANSACTIONS, {"pending__exact": "0", "p": 9}).status_code == 302
