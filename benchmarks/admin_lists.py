@@ -22,7 +22,7 @@ whole table), and a deep page (``p=500``, offset 49,900). Both sides run on the 
 old/dj-plaid, the SQL queries per page, and the plan of dj-plaid's first-page query.
 
 The database named by ``DATABASE_URL`` (default: the benchmarks' ``dj_plaid_bench``) is
-created if missing, migrated, and its dj-plaid and auth tables are emptied first.
+dropped and created again first (never ``postgres`` or ``test``).
 """
 
 from __future__ import annotations
@@ -168,26 +168,25 @@ def _database() -> dict[str, Any]:
     return dict(dj_database_url.parse(DATABASE_URL, conn_max_age=600))
 
 
-def ensure_database() -> None:
-    """Create the database if it does not exist (never drops one)."""
+def fresh_database() -> None:
+    """Drop and create the benchmark's database, so every run starts the same."""
     import psycopg
 
     name = DATABASE_URL.rsplit("/", 1)[1]
+    if name in {"postgres", "test"} or name.startswith("template"):
+        raise SystemExit(f"refusing to drop {name!r}: name a database of its own")
     with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def fill(rows: int, items: int) -> tuple[Any, list[Any]]:
-    """Empty the tables, then create the Items, accounts and ``rows`` transactions (COPY)."""
+    """Create the Items, their accounts and ``rows`` transactions (COPY)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
 
     from django_plaid.models import Account, Item, Transaction
 
-    tables = [m._meta.db_table for m in (Transaction, Account, Item)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)}, auth_user RESTART IDENTITY CASCADE")
     admin_user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
     accounts = []
     for n in range(items):
@@ -268,12 +267,13 @@ def measure(client: Any, url: str, rounds: int) -> tuple[float, int, int]:
     client.get(url)  # warm-up
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
+    count = len(queries.captured_queries)  # read now: the next request empties the log
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), len(queries.captured_queries), response.status_code
+    return statistics.median(times), count, response.status_code
 
 
 def main() -> None:
@@ -281,20 +281,30 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the rows a previous run left (no reload)"
+    )
     args = parser.parse_args()
 
-    ensure_database()
+    if not args.reuse:
+        fresh_database()
     configure()
     from django.core.management import call_command
-    from django.core.signals import request_started
-    from django.db import connection, reset_queries
+    from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    # Django empties the query log when a request starts: the counts need it kept.
-    request_started.disconnect(reset_queries)
     call_command("migrate", verbosity=0)
-    admin_user, accounts = fill(args.rows, args.items)
+    if args.reuse:
+        from django.contrib.auth import get_user_model
+
+        from django_plaid.models import Account, Transaction
+
+        admin_user = get_user_model().objects.get(username="admin")
+        accounts = list(Account.objects.order_by("pk"))
+        print(f"reusing {Transaction.objects.count():,} transactions")
+    else:
+        admin_user, accounts = fill(args.rows, args.items)
     client = Client()
     client.force_login(admin_user)
 
