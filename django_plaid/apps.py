@@ -20,8 +20,14 @@ class DjangoPlaidConfig(AppConfig):
         # imported once they do (the one place the contracts allow it, besides jobs).
         from . import checks  # noqa: F401  (registers the checks)
         from .lifecycle import remove_at_plaid_on_delete
-        from .models import Item
+        from .models import Item, PlaidUser
+        from .plaid_users import remove_at_plaid_on_delete as remove_user_at_plaid_on_delete
 
         pre_delete.connect(
             remove_at_plaid_on_delete, sender=Item, dispatch_uid="django_plaid.remove"
+        )
+        pre_delete.connect(
+            remove_user_at_plaid_on_delete,
+            sender=PlaidUser,
+            dispatch_uid="django_plaid.remove_user",
         )

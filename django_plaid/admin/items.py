@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -17,40 +18,59 @@ from ..jobs import enqueue_refresh_balances
 from ..lifecycle import remove_item, request_refresh, rotate_access_token
 from ..models import Account, Item
 from ..syncing import request_sync
-from .base import ReadOnlyMixin, model_fields, owner_search_fields
-
-#: The Account columns the Item page lists: Plaid's mirror, without the raw object.
-ACCOUNT_FIELDS = model_fields(
-    Account, exclude=("item", "persistent_account_id", "raw", "created_at", "updated_at")
-)
+from .base import EMPTY, PlaidAdmin, ReadOnlyMixin, breakable_column, owner_search_fields
+from .filters import institution_filter, relation_filters
+from .money import money_column
 
 
-class AccountInline(ReadOnlyMixin, admin.TabularInline):
-    """The Item's Accounts with their cached balances."""
+class AccountMoney:
+    """An Account's three balances as money, in its currency."""
+
+    money_current = money_column("balance_current", _("current balance"))
+    money_available = money_column("balance_available", _("available balance"))
+    money_limit = money_column("balance_limit", _("limit"))
+
+
+class AccountInline(AccountMoney, ReadOnlyMixin, admin.TabularInline):
+    """The Item's Accounts with their cached balances (the rest is on each Account's page)."""
 
     model = Account
-    fields = ACCOUNT_FIELDS
-    readonly_fields = ACCOUNT_FIELDS
+    fields = (
+        "name",
+        "mask",
+        "type",
+        "subtype",
+        "money_current",
+        "money_available",
+        "money_limit",
+        "balances_updated_at",
+    )
+    readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+    empty_value_display = EMPTY
 
 
 @admin.register(Item)
-class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ItemAdmin(PlaidAdmin):
     """Items: who owns them, where, and whether they work."""
 
+    # What support looks at first; item_id, environment and the rest are on the page
+    # (and item_id is what the search takes).
     list_display = (
-        "__str__",
-        "owner",
-        "institution_name",
+        "institution",
+        "owner_name",
         "status",
-        "error_code",
+        "error_label",
         "account_count",
-        "environment",
+        "last_synced_at",
         "created_at",
     )
-    list_filter = ("status", "institution_name", "environment", "error_code")
+    list_display_links = ("institution",)
+    owner_name = breakable_column("owner", _("owner"))
+    error_label = breakable_column("error_code", _("error code"))
+    list_filter = ("status", institution_filter("institution_name"), "environment", "error_code")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -133,13 +153,25 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return owner_search_fields()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
-        # The token is deferred: listing Items never decrypts it.
+        # The token is deferred: listing Items never decrypts it. The accounts are
+        # counted per listed row (a subquery), not by grouping the whole join.
+        accounts = (
+            Account.objects.filter(item=OuterRef("pk"))
+            .order_by()
+            .values("item")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
             .defer("access_token")
-            .annotate(_account_count=Count("accounts"))
+            .annotate(_account_count=Coalesce(Subquery(accounts, output_field=IntegerField()), 0))
         )
+
+    @admin.display(description=_("institution"), ordering="institution_name")
+    def institution(self, item: Item) -> str:
+        return item.institution_name or item.institution_id or item.item_id
 
     @admin.display(description=_("accounts"), ordering="_account_count")
     def account_count(self, item: Item) -> int:
@@ -241,18 +273,56 @@ class ItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AccountAdmin(AccountMoney, PlaidAdmin):
     """Accounts and their cached balances."""
 
-    list_display = ("__str__", "item", "type", "subtype", "balance_current", "balances_updated_at")
-    list_filter = ("type", "subtype", "item__institution_name")
+    # The subtype, the official name, the ids and the limit are on the account's page.
+    list_display = (
+        "__str__",
+        "institution",
+        "kind",
+        "money_current",
+        "money_available",
+        "balances_updated_at",
+    )
+    list_filter = (
+        "type",
+        *relation_filters("item"),
+        institution_filter("item__institution_name"),
+    )
     list_select_related = ("item",)
     search_fields = ("=account_id", "name", "official_name", "=item__item_id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         return super().get_queryset(request).defer("item__access_token")
 
-    readonly_fields = ("item", *ACCOUNT_FIELDS, "raw", "created_at", "updated_at")
+    @admin.display(description=_("institution"), ordering="item__institution_name")
+    def institution(self, account: Account) -> str:
+        return account.item.institution_name or account.item.institution_id
+
+    @admin.display(description=_("type"), ordering="type")
+    def kind(self, account: Account) -> str:
+        return f"{account.type} · {account.subtype}" if account.subtype else account.type
+
+    readonly_fields = (
+        "item",
+        "account_id",
+        "persistent_account_id",
+        "name",
+        "official_name",
+        "mask",
+        "type",
+        "subtype",
+        "money_current",
+        "money_available",
+        "money_limit",
+        "iso_currency_code",
+        "unofficial_currency_code",
+        "balances_updated_at",
+        "raw",
+        "created_at",
+        "updated_at",
+    )
     fields = readonly_fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

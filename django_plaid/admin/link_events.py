@@ -6,23 +6,23 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import LinkEvent
-from .base import ReadOnlyMixin, model_fields, pretty
+from .base import PlaidAdmin, breakable_column, model_fields, pretty
 
 
 @admin.register(LinkEvent)
-class LinkEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LinkEventAdmin(PlaidAdmin):
     """Link's exits and errors; Plaid support asks for the link session and request ids."""
 
     list_display = (
         "created_at",
         "event_name",
-        "owner",
+        "owner_name",
         "institution_name",
-        "status",
-        "error_code",
+        "error_label",
         "link_session_id",
-        "request_id",
-    )
+    )  # the exit status and the request id (searchable) are on the page
+    owner_name = breakable_column("owner", _("owner"))
+    error_label = breakable_column("error_code", _("error code"))
     list_filter = ("event_name", "error_code", "error_type", "status")
     list_select_related = ("owner",)
     search_fields = ("=link_session_id", "=request_id")

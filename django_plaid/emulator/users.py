@@ -61,6 +61,18 @@ class UserState(Store):
                 raise PlaidErrorResponse("INVALID_USER_ID")
             return user
 
+    def remove_user(self, user: str | User) -> None:
+        """Delete a user (``/user/remove``) and its payroll Items; its client_user_id is free
+        for a new ``/user/create``."""
+        with self.lock:
+            owner = self.resolve_user(user)
+            for item_id in list(owner.item_ids):
+                if item_id in self.items:
+                    self.remove_item(item_id)  # type: ignore[attr-defined]
+            self.users.pop(owner.user_id, None)
+            self._user_tokens.pop(owner.user_token, None)
+            self._client_user_ids.pop(owner.client_user_id, None)
+
     def resolve_user(self, user: str | User) -> User:
         """A user from itself, its user_id or its user token."""
         if isinstance(user, User):

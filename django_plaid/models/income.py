@@ -12,6 +12,10 @@ from ..fields import EncryptedJSONField, EncryptedTextField, SensitiveSaveMixin
 class PlaidUser(SensitiveSaveMixin, models.Model):
     """The Plaid user (``/user/create``) of a host user, for user-scoped products (Income)."""
 
+    #: Not a column: set once this instance's user is removed at Plaid (or its removal
+    #: failed and was logged), so deleting the row does not call ``/user/remove`` again.
+    removed_at_plaid: bool = False
+
     owner = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -28,6 +32,9 @@ class PlaidUser(SensitiveSaveMixin, models.Model):
     class Meta:
         verbose_name = _("Plaid user")
         verbose_name_plural = _("Plaid users")
+        # Removing a user at Plaid (the admin's action) cannot be undone; viewing or the
+        # delete permission alone does not grant it.
+        permissions = [("remove_plaiduser_at_plaid", _("Can remove Plaid users at Plaid"))]
 
     def __str__(self) -> str:
         return self.user_id

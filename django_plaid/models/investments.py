@@ -103,7 +103,9 @@ class InvestmentTransaction(models.Model):
         verbose_name_plural = _("Plaid investment transactions")
         ordering = ("-date", "-id")
         indexes = [
-            models.Index(fields=["account", "-date", "-id"], name="plaid_invtxn_account_date")
+            models.Index(fields=["account", "-date", "-id"], name="plaid_invtxn_account_date"),
+            # The admin's list: newest first over every account.
+            models.Index(fields=["-date", "-id"], name="plaid_invtxn_date"),
         ]
 
     def __str__(self) -> str:

@@ -88,6 +88,16 @@ class Transaction(models.Model):
             models.Index(fields=["owner", "-date", "-id"], name="plaid_txn_owner_date"),
             models.Index(fields=["item", "-date", "-id"], name="plaid_txn_item_date"),
             models.Index(fields=["account", "-date", "-id"], name="plaid_txn_account_date"),
+            # The admin's list: newest first over every user, by category, the pending.
+            models.Index(fields=["-date", "-id"], name="plaid_txn_date"),
+            models.Index(
+                fields=["category_primary", "-date", "-id"], name="plaid_txn_category_date"
+            ),
+            models.Index(
+                fields=["-date", "-id"],
+                condition=models.Q(pending=True),
+                name="plaid_txn_pending_date",
+            ),
         ]
 
     def __str__(self) -> str:

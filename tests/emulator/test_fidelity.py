@@ -133,6 +133,8 @@ from plaid.model.user_income_verification_status_webhook import (
     UserIncomeVerificationStatusWebhook,
 )
 from plaid.model.user_permission_revoked_webhook import UserPermissionRevokedWebhook
+from plaid.model.user_remove_request import UserRemoveRequest
+from plaid.model.user_remove_response import UserRemoveResponse
 from plaid.model.verification_expired_webhook import VerificationExpiredWebhook
 from plaid.model.webhook_type import WebhookType
 from plaid.model.webhook_update_acknowledged_webhook import WebhookUpdateAcknowledgedWebhook
@@ -176,6 +178,7 @@ RESPONSE_MODELS = {
     "/investments/transactions/get": InvestmentsTransactionsGetResponse,
     "/liabilities/get": LiabilitiesGetResponse,
     "/user/create": UserCreateResponse,
+    "/user/remove": UserRemoveResponse,
     "/credit/payroll_income/get": CreditPayrollIncomeGetResponse,
     "/sandbox/income/fire_webhook": SandboxIncomeFireWebhookResponse,
 }
@@ -1102,3 +1105,8 @@ def exercise_income(api, emulator):
     assert ("INCOME", "INCOME_VERIFICATION") in codes
     for delivery in emulator.deliveries:
         check_webhook(delivery.payload)
+    # Removing the user removes its payroll Items; its client_user_id is free again.
+    api.user_remove(UserRemoveRequest(user_token=user.user_token))
+    assert first not in emulator.state.items
+    plaid_failure(lambda: api.user_remove(UserRemoveRequest(user_id=user.user_id)))
+    api.user_create(UserCreateRequest(client_user_id="fidelity-income"))

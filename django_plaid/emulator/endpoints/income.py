@@ -9,6 +9,9 @@ The flow: ``/user/create`` {client_user_id} → ``user_id`` (``usr_...``) and ``
 ``/credit/payroll_income/get`` {user_token | user_id, options.item_ids?} lists the user's
 payroll Items (``income.payroll_item``).
 
+``/user/remove`` {user_id | user_token} deletes the user and its payroll Items; its
+``client_user_id`` may be created again.
+
 Errors: a second ``/user/create`` with the same ``client_user_id`` is 400
 INVALID_REQUEST/INVALID_FIELD (Plaid: "the first creation call will succeed and the rest
 will fail"); an unknown ``user_token``/``user_id`` is INVALID_USER_TOKEN/INVALID_USER_ID
@@ -40,6 +43,7 @@ __all__ = [
     "credit_payroll_income_get",
     "sandbox_income_fire_webhook",
     "user_create",
+    "user_remove",
 ]
 
 #: ``/sandbox/income/fire_webhook`` codes the emulator sends (risk-signal ones it does not).
@@ -57,6 +61,12 @@ def user_create(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     get_object(body, "consumer_report_user_identity")
     user = state.create_user(client_user_id)
     return {"user_id": user.user_id, "user_token": user.user_token}
+
+
+def user_remove(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Remove the user (by ``user_id`` or ``user_token``) and its payroll Items."""
+    state.remove_user(_user(state, body))
+    return {}
 
 
 def _user(state: EmulatorState, body: dict[str, Any]) -> User:
@@ -127,6 +137,7 @@ def sandbox_income_fire_webhook(state: EmulatorState, body: dict[str, Any]) -> d
 
 ROUTES = (
     Route("/user/create", user_create),
+    Route("/user/remove", user_remove),
     Route("/credit/payroll_income/get", credit_payroll_income_get),
     Route("/sandbox/income/fire_webhook", sandbox_income_fire_webhook),
 )
