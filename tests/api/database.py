@@ -8,10 +8,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
 from django.db import connection, connections
+from django.utils import timezone
 
 #: How long a connection under test waits for a lock, in seconds.
 LOCK_WAIT = 0.2
@@ -81,3 +83,15 @@ def locked(*, reads: bool, tables: list[str] | None = None) -> Iterator[None]:
     finally:
         raw.rollback()
         other.close()
+
+
+def heal_after_the_grace() -> dict[str, int]:
+    """Run the periodic task once the Items' refresh requests have waited past its grace
+    (``healing.REQUEST_GRACE``), as they would a few minutes later."""
+    from django_plaid import tasks
+    from django_plaid.healing import REQUEST_GRACE
+    from django_plaid.models import Item
+
+    waited = timezone.now() - REQUEST_GRACE - timedelta(seconds=1)
+    Item.objects.filter(refresh_requested_at__isnull=False).update(refresh_requested_at=waited)
+    return tasks.maintenance()

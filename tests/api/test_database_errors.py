@@ -10,33 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
-from django.utils import timezone
 
 from django_plaid import tasks
 from django_plaid.models import Item, WebhookEvent, WebhookEventStatus
 from django_plaid.webhooks.processing import store_delivery
-from tests.api.database import locked, short_lock_waits
-from tests.celery import app as celery_app
+from tests.api.database import heal_after_the_grace, locked
 from tests.concurrency import gate, in_thread
-from tests.helpers import (
-    client_for,
-    forget_broker_connections,
-    sandbox_public_token,
-    webhook_payload,
-)
+from tests.helpers import client_for, sandbox_public_token, webhook_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def brief_waits():
-    with short_lock_waits():
-        yield
 
 
 def assert_database_unavailable(response):
@@ -133,31 +118,6 @@ def test_an_item_that_cannot_be_stored_is_removed_at_plaid(api, emulator, brief_
     assert "item_id" not in body  # not linked: link again
     assert not Item.objects.exists()
     assert emulator.state.items == {}  # removed at Plaid: nothing orphaned
-
-
-@pytest.fixture
-def lost_tasks():
-    """Tasks are sent to a broker nothing listens on (a closed port): each is lost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
-    celery_app.conf.update(task_always_eager=False, broker_url=f"redis://127.0.0.1:{port}/0")
-    forget_broker_connections()
-
-    def tasks_run_again():
-        celery_app.conf.update(saved)
-        forget_broker_connections()
-
-    yield tasks_run_again
-    tasks_run_again()
-
-
-def heal_after_the_grace():
-    """The periodic task, once the Items' refresh requests have waited long enough."""
-    waited = timezone.now() - timedelta(minutes=3)
-    Item.objects.filter(refresh_requested_at__isnull=False).update(refresh_requested_at=waited)
-    return tasks.maintenance()
 
 
 def test_accounts_that_cannot_be_stored_leave_a_linked_item_the_periodic_task_heals(
