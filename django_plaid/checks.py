@@ -29,7 +29,7 @@ import difflib
 import threading
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import django
 from django.apps import apps
@@ -608,8 +608,21 @@ def broker_failure(app: Any, timeout: float = BROKER_CHECK_TIMEOUT) -> str | Non
         return None
     if isinstance(error, ImportError):
         return f"its transport cannot be loaded ({type(error).__name__}: {error})"
-    # kombu's messages name the host and port, never the password.
-    return f"{type(error).__name__}: {error}"
+    # kombu's messages name the host and port, not the password; masked all the same.
+    return _masked(app, f"{type(error).__name__}: {error}")
+
+
+def _masked(app: Any, text: str) -> str:
+    """``text`` with the passwords of the app's broker URLs replaced by ``**``."""
+    url = app.conf.broker_write_url or app.conf.broker_url or ""
+    for part in url.split(";") if isinstance(url, str) else list(url):
+        try:
+            password = urlsplit(str(part).strip()).password
+        except ValueError:
+            continue
+        if password:
+            text = text.replace(unquote(password), "**").replace(password, "**")
+    return text[:300]
 
 
 @register("django_plaid", "celery")
@@ -621,15 +634,19 @@ def check_broker(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> lis
         return []  # W006 says it
     if app.conf.task_always_eager:
         return []
-    connection = app.connection_for_write()
-    if connection.transport_cls == "memory":
-        return []  # in-process: nothing to reach
-    failure = broker_failure(app)
+    try:
+        connection = app.connection_for_write()
+        if connection.transport_cls == "memory":
+            return []  # in-process: nothing to reach
+        failure = broker_failure(app)
+        shown = broker_display_url(app, connection)
+    except Exception as e:  # a broker URL kombu cannot even parse
+        failure, shown = _masked(app, f"{type(e).__name__}: {e}"), "(unreadable URL)"
     if failure is None:
         return []
     return [
         Warning(
-            f"Celery's broker {broker_display_url(app, connection)} cannot be reached "
+            f"Celery's broker {shown} cannot be reached "
             f"({failure}), and tasks do not run eagerly: dj-plaid's background work "
             "(syncs, webhook processing, product fetches) cannot be queued.",
             hint="Start the broker (and a worker: celery -A mysite worker -l info), or, for "

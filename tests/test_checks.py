@@ -469,3 +469,19 @@ def test_a_reachable_redis_passes(broker_at):
 def test_a_reachable_rabbitmq_passes(broker_at):
     broker_at("amqp://guest:guest@127.0.0.1:5672//")
     assert celery_messages("django_plaid.W007") == []
+
+
+@pytest.mark.skipif(not reachable(5672), reason="needs RabbitMQ on 127.0.0.1:5672")
+def test_a_broker_that_refuses_the_login_never_shows_the_password(broker_at):
+    broker_at("amqp://guest:not-the-password@127.0.0.1:5672//")
+    (message,) = celery_messages("django_plaid.W007")
+    assert "ACCESS_REFUSED" in message.msg
+    assert "amqp://guest:**@127.0.0.1:5672//" in message.msg
+    assert "not-the-password" not in message.msg + message.hint
+
+
+@pytest.mark.parametrize("url", ["nonsense://host", "redis://[::1/0"])
+def test_a_broker_url_kombu_cannot_read_is_reported_not_raised(broker_at, url):
+    broker_at(url)
+    (message,) = celery_messages("django_plaid.W007")
+    assert "(unreadable URL)" in message.msg
