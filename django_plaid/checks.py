@@ -472,9 +472,10 @@ def check_sqlite_locking(
         if django.VERSION < (5, 1):
             messages.append(
                 Warning(
-                    f"{where} is SQLite, and Django {django.get_version()} cannot make SQLite "
-                    "take the write lock when a transaction begins: concurrent requests, "
-                    'webhooks and Celery workers meet "database is locked".',
+                    "dj-plaid writes to this SQLite database, and Django "
+                    f"{django.get_version()} cannot make SQLite take the write lock when a "
+                    "transaction begins: concurrent requests, webhooks and Celery workers "
+                    'meet "database is locked".',
                     hint="Use PostgreSQL (SQLite is for development), or Django 5.1+ with "
                     f"OPTIONS = {SQLITE_OPTIONS!r}. See {DOCS_URL}#databases",
                     obj=where,
@@ -487,9 +488,10 @@ def check_sqlite_locking(
             continue
         messages.append(
             Error(
-                f"{where} is SQLite with transaction_mode {mode or 'DEFERRED'!r}: a transaction "
-                'that reads, then writes, fails at once with "database is locked" while '
-                "another connection (a request, a webhook, a Celery worker) writes.",
+                "dj-plaid writes to this SQLite database with transaction_mode "
+                f"{mode or 'DEFERRED'!r}: a transaction that reads, then writes, fails at "
+                'once with "database is locked" while another connection (a request, a '
+                "webhook, a Celery worker) writes.",
                 hint=f'Set {where}["OPTIONS"] = {SQLITE_OPTIONS!r}. SQLite is for '
                 f"development; use PostgreSQL in production. See {DOCS_URL}#databases",
                 obj=where,

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import Retry
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -208,18 +209,19 @@ def _as_stored(item: Item) -> Item:
 def _after_link(item: Item, queue: Any) -> None:
     """Queue the linked Item's next work once the link commits (at once here: the view
     is not atomic). The Item is linked whatever happens now: a database error while
-    recording the work (a locked SQLite file, or an eager task's own) is logged, and what
-    the row records is done by the periodic task."""
+    recording the work (a locked SQLite file), or an eager task's passing error (raised
+    as Celery's ``Retry`` when eager errors propagate), is logged, and what the row
+    records is done by the periodic task."""
 
     def run() -> None:
         try:
             queue()
-        except DATABASE_ERRORS as e:
+        except (*DATABASE_ERRORS, Retry) as e:
             logger.warning(
-                "Item %s linked; its first background work could not be recorded (%s); "
+                "Item %s linked; its first background work could not be done now (%s); "
                 "the periodic task does it",
                 item.item_id,
-                type(e).__name__,
+                type(getattr(e, "exc", None) or e).__name__,
             )
 
     transaction.on_commit(run)
