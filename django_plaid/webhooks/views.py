@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, router, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import plaid_settings
 from ..exceptions import PlaidWebhookVerificationError
+from ..models import WebhookEvent
 from .processing import parse_payload, store_delivery
 from .verification import delivery_fingerprint, verify_webhook
 
@@ -52,7 +53,11 @@ class PlaidWebhookView(View):
             )
         except (OperationalError, InterfaceError) as e:
             # Not stored (a locked SQLite file, a lost connection): a 5xx, so Plaid sends
-            # the delivery again, as JSON without a traceback.
+            # the delivery again, as JSON without a traceback. Under ATOMIC_REQUESTS the
+            # request's transaction is rolled back, not committed.
+            using = router.db_for_write(WebhookEvent)
+            if transaction.get_connection(using).in_atomic_block:
+                transaction.set_rollback(True, using=using)
             first_line = (str(e).strip().splitlines() or [""])[0][:200]
             logger.error(
                 "Could not store a Plaid webhook (%s %s): %s: %s",
