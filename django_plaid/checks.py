@@ -12,21 +12,31 @@
 | ``django_plaid.E008`` | a key has the wrong type or shape |
 | ``django_plaid.E009`` | ``CLIENT_NAME`` empty |
 | ``django_plaid.E010`` | ``LINK_SCRIPT_URL`` not an absolute http(s) URL |
+| ``django_plaid.E011`` | ``rest_framework`` not in ``INSTALLED_APPS`` |
+| ``django_plaid.E012`` | SQLite on Django 5.1+ without ``transaction_mode`` ``"IMMEDIATE"`` |
 | ``django_plaid.W001`` | webhook verification off outside ``DEBUG`` (security) |
 | ``django_plaid.W002`` | ``CLIENT_NAME`` longer than 30 characters |
 | ``django_plaid.W003`` | ``WEBHOOK_KEY_CACHE`` is a ``DummyCache`` (keys never cached) |
 | ``django_plaid.W004`` | ``LINK_SCRIPT_URL`` not Plaid's CDN with ``ENVIRONMENT="production"`` |
+| ``django_plaid.W005`` | SQLite on Django < 5.1 (no way to take the write lock up front) |
+| ``django_plaid.W006`` | no Celery app loads Django's settings (Celery's fallback app) |
+| ``django_plaid.W007`` | tasks neither run eagerly nor reach the broker |
 """
 
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+import django
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import router
+from django.db.utils import load_backend
 
 from .conf import (
     DEFAULTS,
@@ -385,5 +395,266 @@ def check_webhook_key_cache(
             hint="Point WEBHOOK_KEY_CACHE at a cache that stores, preferably one shared by "
             "all processes (Redis, Memcached); for example add a CACHES entry just for it.",
             id="django_plaid.W003",
+        )
+    ]
+
+
+# -- The host project: Django REST framework, the database, Celery ------------------------
+
+#: Where the installation guide explains what the checks below ask for.
+DOCS_URL = "https://github.com/dj-plaid/dj-plaid/blob/main/docs/installation.md"
+
+
+@register(Tags.compatibility, "django_plaid")
+def check_rest_framework(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """dj-plaid's API is Django REST framework views, whose pages and templates need its app."""
+    if apps.is_installed("rest_framework"):
+        return []
+    return [
+        Error(
+            '"rest_framework" is not in INSTALLED_APPS: dj-plaid\'s API views are Django REST '
+            "framework views, and their browsable pages would fail (TemplateDoesNotExist).",
+            hint='Add "rest_framework" to INSTALLED_APPS.',
+            id="django_plaid.E011",
+        )
+    ]
+
+
+#: The SQLite ``OPTIONS`` dj-plaid's checks ask for: writers take the lock when their
+#: transaction begins, wait for each other up to 20 s, and readers never block writers.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+
+#: The ``transaction_mode`` values that take the write lock when a transaction begins.
+WRITE_LOCK_MODES = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+
+
+def plaid_databases() -> list[str]:
+    """The aliases of the databases dj-plaid's rows may be written to: those where the
+    routers allow one of its models (``"default"`` without routers)."""
+    models = list(apps.get_app_config("django_plaid").get_models())
+    return [
+        alias
+        for alias in settings.DATABASES
+        if any(router.allow_migrate_model(alias, model) for model in models)
+    ]
+
+
+def _vendor(engine: Any) -> str | None:
+    # The backend's own vendor, so SpatiaLite and SQLite subclasses count as SQLite.
+    try:
+        return str(load_backend(engine).DatabaseWrapper.vendor)
+    except Exception:  # a broken ENGINE is Django's own check's business
+        return None
+
+
+@register(Tags.compatibility, "django_plaid")
+def check_sqlite_locking(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """SQLite in its default (``DEFERRED``) mode fails concurrent writers at once.
+
+    A transaction that reads, then writes, cannot take the write lock while another
+    connection writes: SQLite answers "database is locked" without waiting. Requests,
+    webhook deliveries and Celery workers write at once, so exchanges and drains fail.
+    """
+    messages: list[CheckMessage] = []
+    for alias in plaid_databases():
+        config = settings.DATABASES[alias]
+        if _vendor(config.get("ENGINE")) != "sqlite":
+            continue
+        where = f"DATABASES[{alias!r}]"
+        if django.VERSION < (5, 1):
+            messages.append(
+                Warning(
+                    "dj-plaid writes to this SQLite database, and Django "
+                    f"{django.get_version()} cannot make SQLite take the write lock when a "
+                    "transaction begins: concurrent requests, webhooks and Celery workers "
+                    'meet "database is locked".',
+                    hint="Use PostgreSQL (SQLite is for development), or Django 5.1+ with "
+                    f"OPTIONS = {SQLITE_OPTIONS!r}. See {DOCS_URL}#databases",
+                    obj=where,
+                    id="django_plaid.W005",
+                )
+            )
+            continue
+        mode = (config.get("OPTIONS") or {}).get("transaction_mode")
+        if isinstance(mode, str) and mode.upper() in WRITE_LOCK_MODES:
+            continue
+        messages.append(
+            Error(
+                "dj-plaid writes to this SQLite database with transaction_mode "
+                f"{mode or 'DEFERRED'!r}: a transaction that reads, then writes, fails at "
+                'once with "database is locked" while another connection (a request, a '
+                "webhook, a Celery worker) writes.",
+                hint=f'Set {where}["OPTIONS"] = {SQLITE_OPTIONS!r}. SQLite is for '
+                f"development; use PostgreSQL in production. See {DOCS_URL}#databases",
+                obj=where,
+                id="django_plaid.E012",
+            )
+        )
+    return messages
+
+
+def tasks_app() -> Any | None:
+    """The Celery app dj-plaid's tasks are sent with, from any thread, without creating
+    one: None when no app exists (Celery would create its fallback app for the first task).
+
+    A host's ``Celery("mysite")`` is made the default app of every thread by Celery's
+    Django fix-up (or ``app.set_default()``); ``current_app`` falls back to the thread's
+    current app, then to Celery's own default.
+    """
+    from celery import _state
+
+    return _state.default_app or getattr(_state._tls, "current_app", None)
+
+
+def is_fallback_app(app: Any) -> bool:
+    """Whether ``app`` is the app Celery creates when no other exists
+    (``celery._state._get_current_app``): named ``"default"``, never set as current."""
+    return getattr(app, "main", None) == "default" and not getattr(app, "set_as_current", True)
+
+
+_CELERY_RECIPE = (
+    'Add the project\'s celery.py (app = Celery("mysite"); '
+    'app.config_from_object("django.conf:settings", namespace="CELERY"); '
+    "app.autodiscover_tasks()) and import its app in the project's __init__.py. "
+    f"See {DOCS_URL}#celery"
+)
+
+
+@register("django_plaid", "celery")
+def check_celery_app(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """dj-plaid sends its work as Celery tasks, with the app that reads Django's settings."""
+    app = tasks_app()
+    if app is not None and not is_fallback_app(app):
+        return []
+    keys = sorted(key for key in dir(settings) if key.startswith("CELERY_"))
+    if keys:
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        message = (
+            f"The settings have {shown}, but no Celery app reads them: dj-plaid's tasks "
+            "would go through Celery's fallback app, which ignores them (no eager tasks, "
+            "no broker of yours: amqp://guest@localhost//)."
+        )
+    else:
+        message = (
+            "No Celery app is configured: dj-plaid's tasks would go through Celery's "
+            "fallback app, to its default broker (amqp://guest@localhost//), and no worker "
+            "of this project would run them."
+        )
+    return [
+        Warning(
+            message,
+            hint=_CELERY_RECIPE + " (for development without a broker, with "
+            "CELERY_TASK_ALWAYS_EAGER = True).",
+            id="django_plaid.W006",
+        )
+    ]
+
+
+#: How long W007 waits for the broker, in seconds: ``manage.py check`` must not hang.
+BROKER_CHECK_TIMEOUT = 1.0
+
+
+def broker_display_url(app: Any, connection: Any) -> str:
+    """The broker URL (or URLs) the app writes to, passwords masked."""
+    from kombu.utils.url import maybe_sanitize_url
+
+    url = app.conf.broker_write_url or app.conf.broker_url
+    if not url:
+        return str(connection.as_uri())  # Celery's default broker; as_uri masks
+    urls = url.split(";") if isinstance(url, str) else list(url)
+    return ";".join(str(maybe_sanitize_url(u.strip())) for u in urls)
+
+
+def broker_failure(app: Any, timeout: float = BROKER_CHECK_TIMEOUT) -> str | None:
+    """Why ``app``'s broker cannot be reached within about ``timeout`` seconds, or None.
+
+    The attempt runs in a thread joined with a deadline, so a transport that ignores
+    its timeouts cannot hang the caller either.
+    """
+    connection = app.connection_for_write(
+        connect_timeout=timeout,
+        transport_options={
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "max_retries": 0,
+        },
+    )
+    outcome: list[BaseException | None] = []
+
+    def connect() -> None:
+        try:
+            connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=timeout
+            )
+            outcome.append(None)
+        except BaseException as e:  # reported to the caller
+            outcome.append(e)
+        finally:
+            connection.release()
+
+    attempt = threading.Thread(target=connect, name="django_plaid.checks.broker", daemon=True)
+    attempt.start()
+    attempt.join(timeout + 1)
+    if not outcome:
+        return f"no answer within {timeout:g} s"
+    error = outcome[0]
+    if error is None:
+        return None
+    if isinstance(error, ImportError):
+        return f"its transport cannot be loaded ({type(error).__name__}: {error})"
+    # kombu's messages name the host and port, not the password; masked all the same.
+    return _masked(app, f"{type(error).__name__}: {error}")
+
+
+def _masked(app: Any, text: str) -> str:
+    """``text`` with the passwords of the app's broker URLs replaced by ``**``."""
+    url = app.conf.broker_write_url or app.conf.broker_url or ""
+    for part in url.split(";") if isinstance(url, str) else list(url):
+        try:
+            password = urlsplit(str(part).strip()).password
+        except ValueError:
+            continue
+        if password:
+            text = text.replace(unquote(password), "**").replace(password, "**")
+    return text[:300]
+
+
+@register("django_plaid", "celery")
+def check_broker(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Tasks that neither run eagerly nor reach a broker are lost: say so before a request
+    needs one."""
+    app = tasks_app()
+    if app is None or is_fallback_app(app):
+        return []  # W006 says it
+    if app.conf.task_always_eager:
+        return []
+    try:
+        connection = app.connection_for_write()
+        if connection.transport_cls == "memory":
+            return []  # in-process: nothing to reach
+        failure = broker_failure(app)
+        shown = broker_display_url(app, connection)
+    except Exception as e:  # a broker URL kombu cannot even parse
+        failure, shown = _masked(app, f"{type(e).__name__}: {e}"), "(unreadable URL)"
+    if failure is None:
+        return []
+    return [
+        Warning(
+            f"Celery's broker {shown} cannot be reached "
+            f"({failure}), and tasks do not run eagerly: dj-plaid's background work "
+            "(syncs, webhook processing, product fetches) cannot be queued.",
+            hint="Start the broker (and a worker: celery -A mysite worker -l info), or, for "
+            "development without one, set CELERY_TASK_ALWAYS_EAGER = True. "
+            f"See {DOCS_URL}#celery",
+            obj=getattr(app, "main", None),
+            id="django_plaid.W007",
         )
     ]

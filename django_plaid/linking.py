@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import Retry
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
@@ -35,6 +36,9 @@ from .registry import USER_PRODUCTS, products_to_fetch
 from .syncing import request_sync
 
 logger = logging.getLogger("django_plaid")
+
+#: The database's passing errors (a locked SQLite file, a lost connection).
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 @sensitive_variables()
@@ -177,16 +181,50 @@ def exchange_public_token(
         _discard(item, reason="duplicate")
         raise
     except Exception as e:
-        # The Item is stored: keep it. Its Accounts come with the retry or the first sync.
+        # The Item is stored: keep it, owed a check with Plaid (its refresh request, stored
+        # with the row), which its task or else the periodic task runs. Its first sync
+        # and product fetches wait for that: its products are not known yet.
         logger.warning(
             "Item %s linked, but its accounts could not be stored (%s); retrying later",
             item.item_id,
             getattr(e, "error_code", None) or type(e).__name__,
         )
-        jobs.enqueue_refresh_accounts(item.pk)
+        item = _as_stored(item)
+        _after_link(item, lambda: jobs.enqueue_refresh_item(item.pk))
+    else:
+        _after_link(item, lambda: queue_initial_fetches(item))
     transaction.on_commit(lambda: _send_item_linked(item, request))
-    transaction.on_commit(lambda: queue_initial_fetches(item))
     return item
+
+
+def _as_stored(item: Item) -> Item:
+    # The row as stored, not the instance the rolled-back transaction changed (products,
+    # status); the instance itself when even a read fails.
+    try:
+        return Item.objects.get(pk=item.pk)
+    except (*DATABASE_ERRORS, Item.DoesNotExist):
+        return item
+
+
+def _after_link(item: Item, queue: Any) -> None:
+    """Queue the linked Item's next work once the link commits (at once here: the view
+    is not atomic). The Item is linked whatever happens now: a database error while
+    recording the work (a locked SQLite file), or an eager task's passing error (raised
+    as Celery's ``Retry`` when eager errors propagate), is logged, and what the row
+    records is done by the periodic task."""
+
+    def run() -> None:
+        try:
+            queue()
+        except (*DATABASE_ERRORS, Retry) as e:
+            logger.warning(
+                "Item %s linked; its first background work could not be done now (%s); "
+                "the periodic task does it",
+                item.item_id,
+                type(getattr(e, "exc", None) or e).__name__,
+            )
+
+    transaction.on_commit(run)
 
 
 def _send_item_linked(item: Item, request: Any) -> None:
@@ -239,6 +277,9 @@ def _store_exchanged(user: Any, exchanged: dict[str, Any], metadata: dict[str, A
                 item_id=exchanged["item_id"],
                 access_token=exchanged["access_token"],
                 environment=plaid_settings.ENVIRONMENT,
+                # Owed a check with Plaid until its accounts are stored (in the same
+                # transaction): if the exchange stops short, the periodic task finds it.
+                refresh_requested_at=timezone.now(),
                 **link_metadata_fields(metadata),
             )
     except BaseException:
@@ -273,7 +314,10 @@ def _link_accounts(user: Any, item: Item) -> None:
         duplicate = find_duplicate(item, fetched["accounts"])
         if duplicate is not None:
             raise DuplicateItemError(duplicate.item_id)
-        item.save(update_fields=[*changed, *ITEM_STATUS_FIELDS, "updated_at"])
+        item.refresh_requested_at = None  # the check the Item was owed: this one
+        item.save(
+            update_fields=[*changed, *ITEM_STATUS_FIELDS, "refresh_requested_at", "updated_at"]
+        )
         upsert_accounts(item, fetched["accounts"])
 
 

@@ -1,9 +1,25 @@
+import os
+import socket
+
+import django
 import pytest
+from celery import Celery
+from django.conf import settings as django_settings
 from django.core.checks import run_checks
+from django.db import connection
 from django.test import override_settings
+
+from tests.celery import app as celery_app
+from tests.helpers import forget_broker_connections
 
 # Django's own model checks may ask SQLite whether it supports JSON (a query).
 pytestmark = pytest.mark.django_db
+
+#: What the suite's own database gives: SQLite on Django < 5.1 cannot take the write lock
+#: up front (W005, a warning); on 5.1+ tests/settings.py sets IMMEDIATE, so nothing.
+ENVIRONMENT_IDS = (
+    ["django_plaid.W005"] if connection.vendor == "sqlite" and django.VERSION < (5, 1) else []
+)
 
 VALID = {
     "CLIENT_ID": "id",
@@ -13,9 +29,18 @@ VALID = {
 }
 
 
-def ids(**plaid):
+def all_ids(**plaid):
     with override_settings(PLAID={**VALID, **plaid}):
         return [m.id for m in run_checks() if m.id and m.id.startswith("django_plaid")]
+
+
+def ids(**plaid):
+    """The ids the PLAID settings give, less what the suite's database gives anyway
+    (asserted on its own in test_valid_settings_pass)."""
+    found = all_ids(**plaid)
+    for expected in ENVIRONMENT_IDS:
+        found.remove(expected)
+    return found
 
 
 def messages_for(check_id, **plaid):
@@ -24,13 +49,14 @@ def messages_for(check_id, **plaid):
 
 
 def test_valid_settings_pass():
-    assert ids() == []
+    assert all_ids() == ENVIRONMENT_IDS
 
 
 def test_plaid_not_a_dict():
     with override_settings(PLAID=None):
         assert [m.id for m in run_checks() if m.id.startswith("django_plaid")] == [
-            "django_plaid.E001"
+            "django_plaid.E001",
+            *ENVIRONMENT_IDS,
         ]
 
 
@@ -226,3 +252,236 @@ def test_another_link_script_in_production_is_a_warning():
 @pytest.mark.parametrize("value", [0, -1, True, "90"])
 def test_link_event_max_age_is_a_positive_whole_number(value):
     assert ids(LINK_EVENT_MAX_AGE=value) == ["django_plaid.E008"]
+
+
+# -- The host project: rest_framework, the database, Celery -------------------------------
+
+
+def test_rest_framework_must_be_installed(settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "rest_framework"]
+    (message,) = messages_for("django_plaid.E011")
+    assert '"rest_framework"' in message.hint
+
+
+SQLITE = {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}
+POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "app", "PASSWORD": "hunter2"}
+
+
+def database_messages(databases, *, routers=()):
+    """The database checks' messages for these DATABASES (and DATABASE_ROUTERS)."""
+    # The checks read the settings, never the connections: overriding DATABASES is safe.
+    with override_settings(DATABASES=databases, DATABASE_ROUTERS=list(routers)):
+        return [m for m in run_checks() if m.id in ("django_plaid.E012", "django_plaid.W005")]
+
+
+needs_transaction_mode = pytest.mark.skipif(
+    django.VERSION < (5, 1), reason="transaction_mode is Django 5.1+"
+)
+overrides_databases = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+
+
+@needs_transaction_mode
+@overrides_databases
+@pytest.mark.parametrize("options", [{}, {"timeout": 20}, {"transaction_mode": "DEFERRED"}])
+def test_sqlite_without_immediate_transactions_is_an_error(options):
+    (message,) = database_messages({"default": {**SQLITE, "OPTIONS": options}})
+    assert message.id == "django_plaid.E012"
+    assert message.obj == "DATABASES['default']"
+    assert "database is locked" in message.msg
+    assert "{'transaction_mode': 'IMMEDIATE', 'timeout': 20, " in message.hint
+    assert "'init_command': 'PRAGMA journal_mode=WAL;'}" in message.hint
+    assert "PostgreSQL in production" in message.hint
+    assert message.hint.endswith("installation.md#databases")
+
+
+@needs_transaction_mode
+@overrides_databases
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "EXCLUSIVE", "immediate"])
+def test_sqlite_that_takes_the_write_lock_up_front_passes(mode):
+    assert database_messages({"default": {**SQLITE, "OPTIONS": {"transaction_mode": mode}}}) == []
+
+
+@overrides_databases
+def test_other_databases_are_not_sqlite_business():
+    assert database_messages({"default": POSTGRES}) == []
+
+
+class KeepPlaidOffReports:
+    """A router that keeps dj-plaid's models off the ``reports`` database."""
+
+    def allow_migrate(self, db, app_label, **hints):
+        return False if db == "reports" and app_label == "django_plaid" else None
+
+
+@needs_transaction_mode
+@overrides_databases
+def test_every_database_dj_plaid_may_write_to_is_checked():
+    databases = {"default": POSTGRES, "reports": SQLITE, "plaid": SQLITE}
+    messages = database_messages(databases, routers=[f"{__name__}.KeepPlaidOffReports"])
+    assert [(m.id, m.obj) for m in messages] == [("django_plaid.E012", "DATABASES['plaid']")]
+    # Without the router, dj-plaid may write to both SQLite files.
+    assert [m.obj for m in database_messages(databases)] == [
+        "DATABASES['reports']",
+        "DATABASES['plaid']",
+    ]
+
+
+@overrides_databases
+def test_sqlite_before_django_5_1_is_a_warning(monkeypatch):
+    # The check reads django.VERSION when it runs: a 4.2 project's view of the same settings.
+    monkeypatch.setattr(django, "VERSION", (4, 2, 17, "final", 0))
+    for options in ({}, {"timeout": 20}):
+        (message,) = database_messages({"default": {**SQLITE, "OPTIONS": options}})
+        assert message.id == "django_plaid.W005"
+        assert "Django 4.2.17" in message.msg
+        assert "database is locked" in message.msg
+        assert "PostgreSQL" in message.hint
+        assert "Django 5.1+" in message.hint
+    assert database_messages({"default": POSTGRES}) == []
+
+
+@pytest.fixture
+def celery_state():
+    """Celery's app state (default app, this thread's current app), restored after."""
+    from celery import _state
+
+    saved = (_state.default_app, getattr(_state._tls, "current_app", None))
+    yield _state
+    _state.default_app, _state._tls.current_app = saved
+
+
+def celery_messages(check_id):
+    return [m for m in run_checks(tags=["celery"]) if m.id == check_id]
+
+
+def test_the_suites_celery_app_is_the_one_tasks_use():
+    from django_plaid.checks import tasks_app
+
+    assert tasks_app() is celery_app
+    assert celery_messages("django_plaid.W006") == []
+
+
+def test_celery_settings_without_an_app_that_reads_them(celery_state):
+    # A project without celery.py: Celery's fallback app, as celery._state creates it.
+    celery_state.default_app = None
+    celery_state._tls.current_app = None
+    (message,) = celery_messages("django_plaid.W006")
+    assert "CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, CELERY_TASK_ALWAYS_EAGER" in (
+        message.msg
+    )
+    assert "no Celery app reads them" in message.msg
+    assert 'config_from_object("django.conf:settings", namespace="CELERY")' in message.hint
+    assert "installation.md#celery" in message.hint
+    celery_state.default_app = Celery("default", fixups=[], set_as_current=False)
+    assert [m.msg for m in celery_messages("django_plaid.W006")] == [message.msg]
+    # Nor is there a broker to try: W006 says what is wrong.
+    assert celery_messages("django_plaid.W007") == []
+
+
+def test_no_celery_configuration_at_all(celery_state, settings):
+    celery_state.default_app = None
+    celery_state._tls.current_app = None
+    for key in [key for key in dir(django_settings) if key.startswith("CELERY_")]:
+        delattr(settings, key)
+    (message,) = celery_messages("django_plaid.W006")
+    assert message.msg.startswith("No Celery app is configured")
+    assert "amqp://guest@localhost//" in message.msg
+    assert "CELERY_TASK_ALWAYS_EAGER = True" in message.hint
+
+
+def test_an_app_of_the_host_set_as_default_passes(celery_state):
+    celery_state.default_app = None
+    celery_state._tls.current_app = None
+    host = Celery("mysite", set_as_current=False)
+    host.set_default()
+    assert celery_messages("django_plaid.W006") == []
+
+
+@pytest.fixture
+def broker_at():
+    """Point the suite's Celery app at a broker URL, not eager; restored after."""
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+
+    def point(url):
+        celery_app.conf.update(task_always_eager=False, broker_url=url)
+        forget_broker_connections()
+
+    yield point
+    celery_app.conf.update(saved)
+    forget_broker_connections()
+
+
+def closed_port():
+    """A port nothing listens on: bound, then closed."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "scheme", ["redis://:hunter2@127.0.0.1:{port}/0", "amqp://guest:hunter2@127.0.0.1:{port}//"]
+)
+def test_a_broker_that_cannot_be_reached(broker_at, scheme):
+    url = scheme.format(port=closed_port())
+    broker_at(url)
+    (message,) = celery_messages("django_plaid.W007")
+    assert message.obj == "tests"
+    assert url.replace("hunter2", "**") in message.msg
+    assert "Connection refused" in message.msg
+    assert "hunter2" not in message.msg + message.hint
+    assert "CELERY_TASK_ALWAYS_EAGER = True" in message.hint
+    assert "installation.md#celery" in message.hint
+
+
+def test_a_broker_that_never_answers_is_given_up_on(broker_at):
+    # Connections are accepted (the backlog) and never answered: the check's timeout.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        broker_at(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        (message,) = celery_messages("django_plaid.W007")
+    assert "Timeout" in message.msg or "no answer" in message.msg
+
+
+def test_eager_tasks_and_the_memory_broker_need_no_broker(broker_at):
+    broker_at(f"redis://127.0.0.1:{closed_port()}/0")
+    celery_app.conf.task_always_eager = True
+    assert celery_messages("django_plaid.W007") == []
+    broker_at("memory://")
+    assert celery_messages("django_plaid.W007") == []
+
+
+def reachable(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not reachable(6379), reason="needs Redis on 127.0.0.1:6379")
+def test_a_reachable_redis_passes(broker_at):
+    broker_at(os.environ.get("DJ_PLAID_TEST_BROKER", "redis://127.0.0.1:6379/15"))
+    assert celery_messages("django_plaid.W007") == []
+
+
+@pytest.mark.skipif(not reachable(5672), reason="needs RabbitMQ on 127.0.0.1:5672")
+def test_a_reachable_rabbitmq_passes(broker_at):
+    broker_at("amqp://guest:guest@127.0.0.1:5672//")
+    assert celery_messages("django_plaid.W007") == []
+
+
+@pytest.mark.skipif(not reachable(5672), reason="needs RabbitMQ on 127.0.0.1:5672")
+def test_a_broker_that_refuses_the_login_never_shows_the_password(broker_at):
+    broker_at("amqp://guest:not-the-password@127.0.0.1:5672//")
+    (message,) = celery_messages("django_plaid.W007")
+    assert "ACCESS_REFUSED" in message.msg
+    assert "amqp://guest:**@127.0.0.1:5672//" in message.msg
+    assert "not-the-password" not in message.msg + message.hint
+
+
+@pytest.mark.parametrize("url", ["nonsense://host", "redis://[::1/0"])
+def test_a_broker_url_kombu_cannot_read_is_reported_not_raised(broker_at, url):
+    broker_at(url)
+    (message,) = celery_messages("django_plaid.W007")
+    assert "(unreadable URL)" in message.msg

@@ -12,12 +12,19 @@ from ..exceptions import (
     PlaidAPIError,
     PlaidConfigurationError,
 )
-from .errors import duplicate_item_response, link_session_mismatch_response, plaid_error_response
+from .errors import (
+    DATABASE_ERRORS,
+    database_unavailable_response,
+    duplicate_item_response,
+    link_session_mismatch_response,
+    plaid_error_response,
+)
 from .validation import ValidatedRequestMixin
 
 
 class PlaidErrorsMixin(ValidatedRequestMixin):
-    """Answers Plaid's errors as clean JSON with a fitting status, never a 500.
+    """Answers Plaid's errors as clean JSON with a fitting status, never a 500, and the
+    database's passing errors (a locked SQLite file, a lost connection) as a 503.
 
     Every dj-plaid view has it, and with it the one validation layer of the API
     (:class:`~django_plaid.api.validation.ValidatedRequestMixin`).
@@ -30,6 +37,8 @@ class PlaidErrorsMixin(ValidatedRequestMixin):
             return duplicate_item_response(exc)
         if isinstance(exc, LinkSessionMismatchError):
             return link_session_mismatch_response(exc)
+        if isinstance(exc, DATABASE_ERRORS):
+            return database_unavailable_response(exc)
         return super().handle_exception(exc)
 
 

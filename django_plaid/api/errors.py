@@ -1,9 +1,13 @@
-"""How Plaid's errors look to API clients: Plaid's fields, a fitting HTTP status."""
+"""How errors look to API clients: Plaid's fields, a fitting HTTP status."""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from ..exceptions import (
     DuplicateItemError,
@@ -12,6 +16,8 @@ from ..exceptions import (
     PlaidConfigurationError,
     PlaidConnectionError,
 )
+
+logger = logging.getLogger("django_plaid.api")
 
 #: Codes the person at the app can act on (relink, try another token): the caller's 4xx.
 CLIENT_ERROR_CODES = frozenset(
@@ -107,3 +113,52 @@ def queue_unavailable_response() -> Response:
         "request_id": None,
     }
     return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+#: What the database raises when it cannot serve a request for now: a locked SQLite
+#: file, a lost or refused connection, a deadlock or serialization failure.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+
+#: Seconds a client is asked to wait (``Retry-After``) after a database error.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_error_summary(error: BaseException) -> str:
+    """The error's class and the first line of its message, bounded: what is logged.
+
+    Database messages name the problem (``database is locked``, the host that refused
+    the connection), never a query's parameters; later lines (PostgreSQL's DETAIL or
+    CONTEXT) are left out all the same.
+    """
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first_line[:200]}"
+
+
+def database_unavailable_response(error: BaseException, *, item_id: str | None = None) -> Response:
+    """503 with ``Retry-After``: the database could not serve the request (locked, its
+    connection lost); the client tries again. Logged once, without SQL or secrets.
+
+    ``item_id`` names an Item that was linked all the same (``exchange/``): the client
+    must not link it again.
+    """
+    logger.error("The database could not serve an API request (%s)", database_error_summary(error))
+    # Under ATOMIC_REQUESTS the request's transaction is rolled back, not committed.
+    set_rollback()
+    body: dict[str, str | None] = {
+        "error_type": "API_ERROR",
+        "error_code": "DATABASE_UNAVAILABLE",
+        "error_message": "The database is busy or cannot be reached; try again in a few seconds.",
+        "display_message": "This is temporarily unavailable. Please try again in a moment.",
+        "request_id": None,
+    }
+    if item_id is not None:
+        body["error_message"] = (
+            "The Item is linked, but the database could not read it back; it appears in "
+            "items/ shortly. Do not link it again."
+        )
+        body["item_id"] = item_id
+    return Response(
+        body,
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )

@@ -198,6 +198,7 @@ class ItemSerializer(serializers.ModelSerializer):
     """An Item with its status, error (``null`` while healthy) and Accounts."""
 
     error = serializers.SerializerMethodField()
+    refresh_pending = serializers.SerializerMethodField()
     accounts = AccountSerializer(many=True, read_only=True)
 
     class Meta:
@@ -210,6 +211,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "products",
             "status",
             "error",
+            "refresh_pending",
             "new_accounts_available",
             "consent_expiration_time",
             "created_at",
@@ -222,6 +224,11 @@ class ItemSerializer(serializers.ModelSerializer):
         if not item.error:
             return None
         return {field: item.error.get(field) for field in ITEM_ERROR_FIELDS}
+
+    def get_refresh_pending(self, item: Item) -> bool:
+        # A check with Plaid is owed (a link whose accounts are not stored yet, an
+        # update-mode Link being confirmed): status, products and accounts may change.
+        return item.refresh_requested_at is not None
 
 
 class TransactionFilterSerializer(DatedFilters):

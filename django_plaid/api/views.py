@@ -25,7 +25,7 @@ from ..linking import create_link_token, exchange_public_token
 from ..models import Account, Item, Transaction
 from ..syncing import request_sync
 from .base import PlaidAPIView, PlaidErrorsMixin
-from .errors import queue_unavailable_response
+from .errors import DATABASE_ERRORS, database_unavailable_response, queue_unavailable_response
 from .pagination import DateKeysetPagination
 from .products import refresh_products_response
 from .serializers import (
@@ -93,8 +93,12 @@ class ExchangeView(PlaidAPIView):
             link_token=body.validated_data.get("link_token"),
             request=request,
         )
-        item = _items(request.user).get(pk=item.pk)
-        return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
+        try:
+            data = ItemSerializer(_items(request.user).get(pk=item.pk)).data
+        except DATABASE_ERRORS as e:
+            # Linked and stored: the answer must say so, or the user would link again.
+            return database_unavailable_response(e, item_id=item.item_id)
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class ItemViewSet(

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 
@@ -166,9 +173,9 @@ def store_delivery(
         if pk is None:
             return StoredDelivery(_replayed(jwt_sha256), replay=True)
         if flipped:
-            _queue_drain()
+            _once_stored(_queue_drain)
         elif not flip:
-            transaction.on_commit(schedule_drain)
+            transaction.on_commit(lambda: _once_stored(schedule_drain))
         return StoredDelivery(pk, replay=False)
     # One INSERT commits on its own (under ATOMIC_REQUESTS, with the request); the
     # drain is scheduled once that commit happened. The savepoint keeps a caller's
@@ -181,8 +188,25 @@ def store_delivery(
         if original is None:
             raise
         return StoredDelivery(original, replay=True)
-    transaction.on_commit(schedule_drain, using=connection.alias)
+    transaction.on_commit(lambda: _once_stored(schedule_drain), using=connection.alias)
     return StoredDelivery(event.pk, replay=False)
+
+
+def _once_stored(queue: Any) -> None:
+    """Run ``queue`` (the drain's scheduling) for a delivery whose row is committed.
+
+    A database error there (a locked SQLite file) is logged, not raised: the delivery
+    is stored and must be answered 200, or Plaid would send it again; the periodic task
+    drains the deliveries that wait.
+    """
+    try:
+        queue()
+    except (OperationalError, InterfaceError) as e:
+        logger.warning(
+            "A webhook delivery is stored, but its drain could not be scheduled (%s); "
+            "the periodic task drains it",
+            type(e).__name__,
+        )
 
 
 def _replayed(jwt_sha256: str | None) -> int | None:

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError, router, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -14,11 +15,16 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import plaid_settings
 from ..exceptions import PlaidWebhookVerificationError
+from ..models import WebhookEvent
 from .processing import parse_payload, store_delivery
 from .verification import delivery_fingerprint, verify_webhook
 
 # Django's own channel for security events (SuspiciousOperation goes there too).
 security_logger = logging.getLogger("django.security.django_plaid.webhook")
+logger = logging.getLogger("django_plaid.webhooks")
+
+#: Seconds a sender is asked to wait (``Retry-After``) when the delivery cannot be stored.
+RETRY_AFTER = 5
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -41,9 +47,34 @@ class PlaidWebhookView(View):
         except PlaidWebhookVerificationError as e:
             security_logger.warning("Rejected Plaid webhook from %s: %s", remote_addr, e.reason)
             return JsonResponse({"error": "verification_failed", "reason": e.reason}, status=400)
-        stored = store_delivery(
-            body, payload, verified=verified, remote_addr=remote_addr, jwt_sha256=fingerprint
-        )
+        try:
+            stored = store_delivery(
+                body, payload, verified=verified, remote_addr=remote_addr, jwt_sha256=fingerprint
+            )
+        except (OperationalError, InterfaceError) as e:
+            # Not stored (a locked SQLite file, a lost connection): a 5xx, so Plaid sends
+            # the delivery again, as JSON without a traceback. Under ATOMIC_REQUESTS the
+            # request's transaction is rolled back, not committed.
+            using = router.db_for_write(WebhookEvent)
+            if transaction.get_connection(using).in_atomic_block:
+                transaction.set_rollback(True, using=using)
+            first_line = (str(e).strip().splitlines() or [""])[0][:200]
+            logger.error(
+                "Could not store a Plaid webhook (%s %s): %s: %s",
+                payload.get("webhook_type"),
+                payload.get("webhook_code"),
+                type(e).__name__,
+                first_line,
+            )
+            response = JsonResponse(
+                {
+                    "error": "database_unavailable",
+                    "detail": "The delivery could not be stored; send it again later.",
+                },
+                status=503,
+            )
+            response["Retry-After"] = str(RETRY_AFTER)
+            return response
         if stored.replay:
             # Plaid signs each attempt anew, so this is someone re-sending a delivery we
             # hold. It gets the first answer again (200: a proxy repeating a request is
